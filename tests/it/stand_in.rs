@@ -1,0 +1,1 @@
+//! The local Usage API stand-in, driven over HTTP.
