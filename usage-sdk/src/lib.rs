@@ -1,7 +1,59 @@
-//! usage-sdk: the Genesys Cloud Usage API for Rust.
+//! A typed, retrying, polling client for the Genesys Cloud **Usage API**: how an
+//! organization and its OAuth clients use the Platform API.
+//!
+//! ```no_run
+//! use usage_sdk::{GroupBy, Granularity, Interval, Metric, OrganizationQuery, UsageClient};
+//!
+//! # async fn run() -> Result<(), usage_sdk::Error> {
+//! // GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET
+//! let client = UsageClient::from_env()?;
+//! let query = OrganizationQuery::builder(Interval::last_full_days(7)?)
+//!     .granularity(Granularity::Day)
+//!     .group_by([GroupBy::OAuthClientId])
+//!     .metrics([Metric::Requests, Metric::Status429])
+//!     .build()?;
+//! // Submits, then polls (1 s, 2 s, 4 s ... up to 60 s apart) until Complete or Failed.
+//! let report = client.organization_usage(&query).await?;
+//! for row in &report.rows {
+//!     println!("{:?} {:?}: {:?} requests", row.date, row.client_name, row.requests);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Layers, from the wire up:
+//! - [`raw`]: the client progenitor generates from `spec/usage-api.json` at build time.
+//! - [`transport`](crate::RetryPolicy) hooks: the bearer token, retries, tracing spans.
+//! - [`UsageClient`]: typed inputs ([`OrganizationQuery`], [`ClientQuery`], [`Days`], ids),
+//!   token management, typed [`Error`]s, and waiters that poll executions to completion.
 
+#![warn(missing_docs)]
+
+mod auth;
+mod client;
+mod config;
+mod error;
+mod ids;
 pub mod open_enum;
+mod query;
 pub mod raw;
+mod region;
+mod retry;
+#[cfg(feature = "stand-in")]
+pub mod stand_in;
+pub mod time;
 mod transport;
+mod waiter;
 
+pub use client::{Execution, ExecutionScope, UsageClient};
+pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
+pub use error::{ApiError, AuthError, DecodeError, Error, InvalidInput};
+pub use ids::{ClientId, ExecutionId};
 pub use open_enum::{LimitNamespace, QueryStatus};
+pub use query::{
+    ClientQuery, ClientQueryBuilder, Days, Granularity, GroupBy, Interval, Metric,
+    OrganizationQuery, OrganizationQueryBuilder,
+};
+pub use region::Region;
+pub use retry::RetryPolicy;
+pub use waiter::{PollPolicy, UsageReport};

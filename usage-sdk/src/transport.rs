@@ -1,8 +1,75 @@
-//! The hooks the generated client calls around every request.
+//! What happens to each request between the generated client and the network: the
+//! `Authorization` header, retries with backoff and `Retry-After`, and a tracing span per
+//! attempt.
+//!
+//! The generated client calls [`ClientHooks`] around every request. The per-call state (the
+//! token to send, the policy, what the attempts saw) travels in a task-local [`CallContext`]
+//! set by [`crate::UsageClient`]; without one (the raw client used on its own) requests go
+//! out once, unchanged.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::{Method, Request, Response, StatusCode};
+use tracing::Instrument;
 
+use crate::auth::Bearer;
+use crate::config::Config;
 use crate::raw::Client;
+use crate::retry::{Decision, GiveUp, Outcome, TransportFailure, parse_retry_after};
+
+tokio::task_local! {
+    static CALL: CallContext;
+}
+
+/// The state of one API call, shared by its attempts.
+#[derive(Clone, Debug)]
+pub(crate) struct CallContext {
+    pub(crate) config: Arc<Config>,
+    pub(crate) bearer: Bearer,
+    pub(crate) attempts: Arc<Attempts>,
+}
+
+impl CallContext {
+    /// Runs `future` (a generated operation) with this context.
+    pub(crate) async fn scope<F: Future>(self, future: F) -> F::Output {
+        CALL.scope(self, future).await
+    }
+}
+
+/// What the attempts of one call saw; read when mapping a failure to [`crate::Error`].
+#[derive(Debug, Default)]
+pub(crate) struct Attempts(Mutex<AttemptRecord>);
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AttemptRecord {
+    pub(crate) count: u32,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) gave_up: Option<GiveUpReason>,
+}
+
+/// Why the retry loop stopped on a failure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum GiveUpReason {
+    RetryAfterTooLong(Duration),
+    Exhausted,
+}
+
+impl Attempts {
+    pub(crate) fn snapshot(&self) -> AttemptRecord {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AttemptRecord> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 impl ClientHooks for Client {
     async fn pre<E>(
@@ -13,6 +80,118 @@ impl ClientHooks for Client {
         // progenitor sends `api-version: <info.version>` on every request; Genesys does not
         // define that header and the official SDKs never send it.
         request.headers_mut().remove("api-version");
+        if let Ok(bearer) = CALL.try_with(|call| call.bearer.clone()) {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, bearer.header().clone());
+        }
         Ok(())
     }
+
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        match CALL.try_with(Clone::clone) {
+            Ok(call) => {
+                send(
+                    &self.client,
+                    request,
+                    info.operation_id,
+                    &call.config,
+                    &call.attempts,
+                )
+                .await
+            }
+            Err(_) => self.client.execute(request).await,
+        }
+    }
+}
+
+/// Sends `request`, retrying as the config's [`crate::RetryPolicy`] allows, and returns the
+/// last response or transport error. Retryable statuses that run out of attempts come back as
+/// responses, so the caller sees the server's own error body.
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    request: Request,
+    operation: &'static str,
+    config: &Config,
+    attempts: &Attempts,
+) -> reqwest::Result<Response> {
+    let policy = &config.retry;
+    let clock = &config.clock;
+    // GET is the only method here that may be repeated after the server might have acted.
+    let idempotent = request.method() == Method::GET;
+    let started = clock.now();
+    let mut pending = Some(request);
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let current = pending.take().expect("a request is pending while looping");
+        // Keep a copy only if another attempt may follow (bodies here are always buffered).
+        if attempt < policy.max_attempts {
+            pending = current.try_clone();
+        }
+        let span = tracing::debug_span!(
+            "usage_sdk.attempt",
+            operation,
+            attempt,
+            status = tracing::field::Empty,
+            correlation_id = tracing::field::Empty,
+        );
+        let result = http.execute(current).instrument(span.clone()).await;
+        let outcome = match &result {
+            Ok(response) => {
+                let record = record_response(attempts, attempt, response);
+                span.record("status", response.status().as_u16());
+                if let Some(id) = &record {
+                    span.record("correlation_id", id.as_str());
+                }
+                Outcome::Status(response.status(), response.headers())
+            }
+            Err(error) => {
+                attempts.lock().count = attempt;
+                span.in_scope(|| tracing::debug!(error = %error, "attempt failed in transport"));
+                Outcome::Transport(TransportFailure::of(error))
+            }
+        };
+        let decision = if pending.is_none() && attempt < policy.max_attempts {
+            Decision::GiveUp(GiveUp::NotRetryable)
+        } else {
+            policy.decide(outcome, idempotent, attempt)
+        };
+        let wait = match decision {
+            Decision::Retry(wait) => wait,
+            Decision::GiveUp(reason) => {
+                attempts.lock().gave_up = match reason {
+                    GiveUp::RetryAfterTooLong(wait) => Some(GiveUpReason::RetryAfterTooLong(wait)),
+                    GiveUp::Exhausted => Some(GiveUpReason::Exhausted),
+                    GiveUp::NotRetryable => None,
+                };
+                return result;
+            }
+        };
+        if clock.now() + wait > started + policy.max_elapsed {
+            attempts.lock().gave_up = Some(GiveUpReason::Exhausted);
+            return result;
+        }
+        span.in_scope(|| tracing::debug!(wait_ms = wait.as_millis() as u64, "retrying"));
+        drop(result);
+        clock.sleep(wait).await;
+    }
+}
+
+/// Records what a response said; returns its correlation id.
+fn record_response(attempts: &Attempts, attempt: u32, response: &Response) -> Option<String> {
+    let correlation_id = correlation_id(response.headers());
+    let mut record = attempts.lock();
+    record.count = attempt;
+    record.status = Some(response.status());
+    record.correlation_id = correlation_id.clone();
+    record.retry_after = parse_retry_after(response.headers());
+    correlation_id
+}
+
+pub(crate) fn correlation_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("inin-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }

@@ -1,0 +1,348 @@
+//! [`UsageClient`]: the five operations with auth, retries, typed inputs and typed errors.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::ResponseValue;
+use tracing::Instrument;
+
+use crate::auth::TokenSource;
+use crate::config::{Config, ConfigBuilder};
+use crate::error::{ApiError, DecodeError, Error, snippet};
+use crate::ids::{ClientId, ExecutionId};
+use crate::query::{ClientQuery, Days, OrganizationQuery};
+use crate::raw;
+use crate::raw::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
+use crate::transport::{AttemptRecord, Attempts, CallContext, GiveUpReason, correlation_id};
+
+/// A client of the Genesys Cloud Usage API. Cheap to clone; clones share the connection pool
+/// and the token cache.
+#[derive(Clone)]
+pub struct UsageClient {
+    raw: raw::Client,
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) tokens: TokenSource,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for UsageClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsageClient")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A submitted usage query execution: what to poll, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Execution {
+    /// The execution id.
+    pub id: ExecutionId,
+    /// Whose results endpoint serves it.
+    pub scope: ExecutionScope,
+}
+
+/// Which results endpoint serves an execution.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExecutionScope {
+    /// `GET /api/v2/usage/query/{executionId}/results`.
+    Organization,
+    /// `GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}` (client queries
+    /// and the client usage summary).
+    Client(ClientId),
+}
+
+impl Execution {
+    /// An organization query execution.
+    pub fn organization(id: ExecutionId) -> Self {
+        Self {
+            id,
+            scope: ExecutionScope::Organization,
+        }
+    }
+
+    /// An OAuth client query (or summary) execution.
+    pub fn client(client_id: ClientId, id: ExecutionId) -> Self {
+        Self {
+            id,
+            scope: ExecutionScope::Client(client_id),
+        }
+    }
+}
+
+impl UsageClient {
+    /// A client for `config`.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeouts.connect)
+            .timeout(config.timeouts.request)
+            .user_agent(config.user_agent.clone())
+            // The API never redirects; following one could send the token somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::invalid("config", format!("cannot build the HTTP client: {e}")))?;
+        let tokens = TokenSource::new(&config)?;
+        Ok(Self {
+            raw: raw::Client::new_with_client(&config.base_url, http.clone()),
+            shared: Arc::new(Shared {
+                config: Arc::new(config),
+                tokens,
+                http,
+            }),
+        })
+    }
+
+    /// A client configured from the `GENESYSCLOUD_*` environment variables
+    /// (see [`Config::from_env`]).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::new(Config::from_env()?.build()?)
+    }
+
+    /// A [`Config`] builder; shorthand for [`Config::builder`].
+    pub fn builder() -> ConfigBuilder {
+        Config::builder()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The generated client underneath, for calls this layer does not wrap. It sends no
+    /// token and does not retry unless called through this client.
+    pub fn raw(&self) -> &raw::Client {
+        &self.raw
+    }
+
+    /// How many token requests this client (and its clones) has sent.
+    pub fn token_requests(&self) -> u64 {
+        self.shared.tokens.token_requests()
+    }
+
+    /// `POST /api/v2/usage/query`: submits an organization usage query.
+    pub async fn submit_organization_query(
+        &self,
+        query: &OrganizationQuery,
+    ) -> Result<Execution, Error> {
+        let body = query.to_raw();
+        let result = self
+            .call("post_usage_query", None, |raw| raw.post_usage_query(&body))
+            .await?;
+        Ok(Execution::organization(execution_id(
+            "post_usage_query",
+            result,
+        )?))
+    }
+
+    /// `POST /api/v2/oauth/clients/{clientId}/usage/query`: submits one OAuth client's usage query.
+    pub async fn submit_client_query(
+        &self,
+        client_id: &ClientId,
+        query: &ClientQuery,
+    ) -> Result<Execution, Error> {
+        let body = query.to_raw();
+        let result = self
+            .call("post_oauth_client_usage_query", None, |raw| {
+                raw.post_oauth_client_usage_query(client_id.as_str(), &body)
+            })
+            .await?;
+        Ok(Execution::client(
+            client_id.clone(),
+            execution_id("post_oauth_client_usage_query", result)?,
+        ))
+    }
+
+    /// `GET /api/v2/oauth/clients/{clientId}/usage/summary?days=N`: submits a usage summary of
+    /// the last `days` days. Its results come from the client results endpoint.
+    pub async fn submit_client_usage_summary(
+        &self,
+        client_id: &ClientId,
+        days: Days,
+    ) -> Result<Execution, Error> {
+        let days = days.get().to_string();
+        let result = self
+            .call("get_oauth_client_usage_summary", None, |raw| {
+                raw.get_oauth_client_usage_summary(client_id.as_str(), Some(days.as_str()))
+            })
+            .await?;
+        Ok(Execution::client(
+            client_id.clone(),
+            execution_id("get_oauth_client_usage_summary", result)?,
+        ))
+    }
+
+    /// Fetches an execution's results once: `queryStatus` `Running` (no rows yet),
+    /// `Complete` (with rows), `Failed`, or a status this crate does not know.
+    pub async fn fetch_results(&self, execution: &Execution) -> Result<ApiUsageQueryResult, Error> {
+        let id = execution.id.as_str();
+        match &execution.scope {
+            ExecutionScope::Organization => {
+                self.call("get_usage_query_execution_id_results", Some(id), |raw| {
+                    raw.get_usage_query_execution_id_results(id)
+                })
+                .await
+            }
+            ExecutionScope::Client(client_id) => {
+                self.call("get_oauth_client_usage_query_result", Some(id), |raw| {
+                    raw.get_oauth_client_usage_query_result(id, client_id.as_str())
+                })
+                .await
+            }
+        }
+    }
+
+    /// Runs one generated operation: a span for the call, a fresh token, one renewal and
+    /// retry on 401, and the mapping of every failure to [`Error`].
+    async fn call<'a, T, F, Fut>(
+        &'a self,
+        operation: &'static str,
+        execution_id: Option<&str>,
+        op: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(&'a raw::Client) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+    {
+        let span = tracing::info_span!(
+            "usage_sdk.call",
+            operation,
+            execution_id = execution_id.unwrap_or(""),
+            status = tracing::field::Empty,
+            correlation_id = tracing::field::Empty,
+        );
+        async {
+            let shared = &self.shared;
+            let mut renewed = false;
+            loop {
+                let bearer = shared.tokens.bearer(&shared.http, &shared.config).await?;
+                let attempts = Arc::new(Attempts::default());
+                let context = CallContext {
+                    config: shared.config.clone(),
+                    bearer: bearer.clone(),
+                    attempts: attempts.clone(),
+                };
+                let result = context.scope(op(&self.raw)).await;
+                let record = attempts.snapshot();
+                if let Some(status) = record.status {
+                    tracing::Span::current().record("status", status.as_u16());
+                }
+                if let Some(id) = &record.correlation_id {
+                    tracing::Span::current().record("correlation_id", id.as_str());
+                }
+                match result {
+                    Ok(value) => return Ok(value.into_inner()),
+                    Err(progenitor_client::Error::ErrorResponse(response))
+                        if response.status() == reqwest::StatusCode::UNAUTHORIZED
+                            && !renewed
+                            && shared.tokens.can_renew() =>
+                    {
+                        // The token was revoked or expired early: renew once, retry once.
+                        tracing::debug!("401: renewing the access token and retrying once");
+                        shared.tokens.invalidate(&bearer).await;
+                        renewed = true;
+                    }
+                    Err(error) => {
+                        let cap = shared.config.retry.retry_after_cap;
+                        return Err(map_error(operation, error, &record, cap).await);
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn execution_id(
+    operation: &'static str,
+    result: UsageExecutionResult,
+) -> Result<ExecutionId, Error> {
+    ExecutionId::new(result.execution_id.unwrap_or_default()).map_err(|e| {
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status: 200,
+            correlation_id: None,
+            snippet: format!("the response has no usable executionId ({e})"),
+            source: None,
+        }))
+    })
+}
+
+/// Maps a generated-client failure to [`Error`], using what the attempts recorded (status,
+/// correlation id, `Retry-After`) where the generated error lost it.
+async fn map_error(
+    operation: &'static str,
+    error: progenitor_client::Error<ErrorBody>,
+    record: &AttemptRecord,
+    retry_after_cap: Duration,
+) -> Error {
+    use progenitor_client::Error as Raw;
+    let attempts = record.count.max(1);
+    let api = |status: u16, body: Option<ErrorBody>, correlation_id: Option<String>| {
+        let retry_after_cap = matches!(record.gave_up, Some(GiveUpReason::RetryAfterTooLong(_)))
+            .then_some(retry_after_cap);
+        Error::Api(Box::new(ApiError {
+            operation,
+            status,
+            body,
+            correlation_id: correlation_id.or_else(|| record.correlation_id.clone()),
+            retry_after: record.retry_after,
+            retry_after_cap,
+            attempts,
+        }))
+    };
+    match error {
+        Raw::ErrorResponse(response) => {
+            let status = response.status().as_u16();
+            let correlation_id = correlation_id(response.headers());
+            api(status, Some(response.into_inner()), correlation_id)
+        }
+        Raw::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let correlation_id = correlation_id(response.headers());
+            let body = response.bytes().await.unwrap_or_default();
+            if status >= 300 {
+                api(status, serde_json::from_slice(&body).ok(), correlation_id)
+            } else {
+                Error::Decode(Box::new(DecodeError {
+                    operation,
+                    status,
+                    correlation_id,
+                    snippet: format!("unexpected status; {}", snippet(&body, 200)),
+                    source: None,
+                }))
+            }
+        }
+        Raw::InvalidResponsePayload(body, source) => {
+            let status = record.status.map_or(0, |s| s.as_u16());
+            if status >= 300 {
+                // An error status whose body is not an ErrorBody (an HTML page from a proxy):
+                // the status is what matters.
+                api(status, None, None)
+            } else {
+                Error::Decode(Box::new(DecodeError {
+                    operation,
+                    status,
+                    correlation_id: record.correlation_id.clone(),
+                    snippet: snippet(&body, 200),
+                    source: Some(source),
+                }))
+            }
+        }
+        Raw::CommunicationError(source)
+        | Raw::ResponseBodyError(source)
+        | Raw::InvalidUpgrade(source) => Error::Transport {
+            operation,
+            attempts,
+            source: source.without_url(),
+        },
+        Raw::InvalidRequest(problem) | Raw::Custom(problem) => Error::invalid("request", problem),
+    }
+}

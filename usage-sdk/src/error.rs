@@ -1,0 +1,337 @@
+//! The one error type of the crate.
+//!
+//! Every variant says what happened and what to do about it, carries the server's
+//! correlation id when there was one, and never contains a secret: the client secret and
+//! access tokens are not part of any error, and bodies from the token endpoint are never
+//! quoted.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::ids::ExecutionId;
+use crate::open_enum::QueryStatus;
+use crate::raw::types::ErrorBody;
+
+/// Anything that can go wrong in a call to the Usage API.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API answered with an error status (4xx/5xx, or 3xx, which this API never sends).
+    Api(Box<ApiError>),
+    /// An access token could not be obtained.
+    Auth(AuthError),
+    /// A usage query execution ended with `queryStatus: Failed`. Genesys gives no reason;
+    /// submitting the query again is the only remedy.
+    QueryFailed {
+        /// The execution that failed.
+        execution_id: ExecutionId,
+    },
+    /// A waiter's deadline passed before the execution completed. The execution may still
+    /// complete: pass `execution_id` to a `resume_*` call to pick it up later.
+    DeadlineExceeded {
+        /// The execution still being computed.
+        execution_id: ExecutionId,
+        /// How long the waiter waited.
+        waited: Duration,
+        /// The last status the server reported.
+        last_status: Option<QueryStatus>,
+    },
+    /// The caller's input was rejected before any request was sent.
+    InvalidInput(InvalidInput),
+    /// The request could not be sent or the response could not be read (connection refused
+    /// or reset, timeout, TLS). Retries, if enabled, were exhausted first.
+    Transport {
+        /// The operation being called.
+        operation: &'static str,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The server answered, but the body is not what the API defines.
+    Decode(Box<DecodeError>),
+}
+
+impl Error {
+    /// The HTTP status of an API error, if this is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Auth(AuthError::Rejected { status, .. }) => Some(*status),
+            Error::Decode(decode) => Some(decode.status),
+            _ => None,
+        }
+    }
+
+    /// The `ININ-Correlation-Id` of the response behind this error, for Genesys support.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.correlation_id.as_deref(),
+            Error::Decode(decode) => decode.correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The execution id this error concerns, if any.
+    pub fn execution_id(&self) -> Option<&ExecutionId> {
+        match self {
+            Error::QueryFailed { execution_id } | Error::DeadlineExceeded { execution_id, .. } => {
+                Some(execution_id)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
+        Error::InvalidInput(InvalidInput {
+            field,
+            problem: problem.into(),
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api(api) => api.fmt(f),
+            Error::Auth(auth) => auth.fmt(f),
+            Error::QueryFailed { execution_id } => write!(
+                f,
+                "usage query execution {execution_id} failed on the server (queryStatus Failed); submit the query again"
+            ),
+            Error::DeadlineExceeded {
+                execution_id,
+                waited,
+                last_status,
+            } => {
+                write!(
+                    f,
+                    "usage query execution {execution_id} did not complete within {:.1} s",
+                    waited.as_secs_f64()
+                )?;
+                if let Some(status) = last_status {
+                    write!(f, " (last status {status})")?;
+                }
+                write!(
+                    f,
+                    "; resume it later with its execution id or raise the deadline"
+                )
+            }
+            Error::InvalidInput(invalid) => invalid.fmt(f),
+            Error::Transport {
+                operation,
+                attempts,
+                source,
+            } => {
+                let what = if source.is_timeout() {
+                    "timed out"
+                } else if source.is_connect() {
+                    "could not connect"
+                } else {
+                    "failed in transport"
+                };
+                write!(
+                    f,
+                    "{operation} {what} after {attempts} attempt(s): {source}"
+                )
+            }
+            Error::Decode(decode) => decode.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport { source, .. } => Some(source),
+            Error::Decode(decode) => decode.source.as_ref().map(|e| e as _),
+            Error::Auth(AuthError::Transport { source, .. }) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// An error status from the Usage API, with Genesys' `ErrorBody` when the body parsed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation called, e.g. `post_usage_query`.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The parsed error body, when the server sent one.
+    pub body: Option<ErrorBody>,
+    /// The `ININ-Correlation-Id` response header.
+    pub correlation_id: Option<String>,
+    /// The `Retry-After` the server asked for, if any.
+    pub retry_after: Option<Duration>,
+    /// Set when the call gave up because `Retry-After` was longer than the configured cap.
+    pub retry_after_cap: Option<Duration>,
+    /// How many attempts were made (retries included).
+    pub attempts: u32,
+}
+
+impl ApiError {
+    /// `ErrorBody.code`, e.g. `too.many.requests.retry.after`.
+    pub fn code(&self) -> Option<&str> {
+        self.body.as_ref()?.code.as_deref()
+    }
+
+    /// `ErrorBody.message`.
+    pub fn message(&self) -> Option<&str> {
+        self.body.as_ref()?.message.as_deref()
+    }
+
+    /// `ErrorBody.contextId`.
+    pub fn context_id(&self) -> Option<&str> {
+        self.body.as_ref()?.context_id.as_deref()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed with HTTP {}", self.operation, self.status)?;
+        if let Some(code) = self.code() {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = self.message() {
+            write!(f, ": {message}")?;
+        }
+        if let (Some(wait), Some(cap)) = (self.retry_after, self.retry_after_cap) {
+            write!(
+                f,
+                " (the server asked to retry after {} s, longer than the {} s cap; raise RetryPolicy::retry_after_cap or try later)",
+                wait.as_secs(),
+                cap.as_secs()
+            )?;
+        } else if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        if let Some(id) = self.correlation_id.as_deref().or(self.context_id()) {
+            write!(f, " [correlation id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an access token could not be obtained.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token endpoint refused the credentials (OAuth `error`/`error_description`).
+    Rejected {
+        /// The HTTP status of the token response.
+        status: u16,
+        /// OAuth `error`, e.g. `invalid_client` or `unauthorized_client`.
+        error: Option<String>,
+        /// OAuth `error_description` (or Genesys' `description`).
+        description: Option<String>,
+    },
+    /// The token endpoint could not be reached.
+    Transport {
+        /// The token URL (it carries no secret).
+        token_url: String,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The token endpoint answered 2xx with a body that is not a token response. The body is
+    /// not quoted: it may hold a token.
+    Malformed {
+        /// What was wrong with it.
+        problem: String,
+    },
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Rejected {
+                status,
+                error,
+                description,
+            } => {
+                write!(
+                    f,
+                    "the token endpoint refused the client credentials (HTTP {status}"
+                )?;
+                if let Some(error) = error {
+                    write!(f, ", {error}")?;
+                }
+                write!(f, ")")?;
+                if let Some(description) = description {
+                    write!(f, ": {description}")?;
+                }
+                write!(
+                    f,
+                    "; check the OAuth client id, secret, grant type and region"
+                )
+            }
+            AuthError::Transport { token_url, source } => {
+                write!(f, "cannot reach the token endpoint {token_url}: {source}")
+            }
+            AuthError::Malformed { problem } => {
+                write!(f, "the token endpoint sent an unusable response: {problem}")
+            }
+        }
+    }
+}
+
+/// Input rejected before any request was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput {
+    /// The field or parameter at fault, e.g. `interval` or `groupBy`.
+    pub field: &'static str,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.field, self.problem)
+    }
+}
+
+/// A response whose body does not match the API definition.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The operation called.
+    pub operation: &'static str,
+    /// The HTTP status of the response.
+    pub status: u16,
+    /// The `ININ-Correlation-Id` response header.
+    pub correlation_id: Option<String>,
+    /// The start of the body (at most 200 characters, lossy UTF-8).
+    pub snippet: String,
+    /// The JSON error, when the body was not valid JSON for the expected type.
+    pub source: Option<serde_json::Error>,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} returned HTTP {} with a body that is not the expected JSON",
+            self.operation, self.status
+        )?;
+        if let Some(source) = &self.source {
+            write!(f, " ({source})")?;
+        }
+        write!(f, "; body starts {:?}", self.snippet)?;
+        if let Some(id) = &self.correlation_id {
+            write!(f, " [correlation id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// The first `limit` characters of a body, lossily decoded, for error messages.
+pub(crate) fn snippet(body: &[u8], limit: usize) -> String {
+    let head = &body[..body.len().min(limit * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut out: String = text.chars().take(limit).collect();
+    if out.len() < body.len() {
+        out.push('…');
+    }
+    out
+}

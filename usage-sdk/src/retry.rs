@@ -1,0 +1,310 @@
+//! When a failed attempt is sent again, and after how long.
+//!
+//! Genesys' guidance (developer blog, "Building Resiliency"): 429 and 502/503/504 are
+//! transient, 500 is not. On top of that this crate never re-sends a request the server may
+//! have processed unless it is idempotent: a POST is retried only on 429, 503 and a refused
+//! connection, never after a read timeout.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::time::jitter_fraction;
+
+/// How failed attempts are retried. On by default; [`RetryPolicy::disabled`] turns it off.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included. 1 disables retries.
+    pub max_attempts: u32,
+    /// Upper bound on the time spent on one call, waits included.
+    pub max_elapsed: Duration,
+    /// The first backoff when the server gave no `Retry-After`.
+    pub initial_backoff: Duration,
+    /// The largest backoff between two attempts.
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` honoured. A 429 or 503 asking for longer (daily-limit
+    /// breaches can ask for hours) is returned as an error at once, as the Java and Go SDKs
+    /// do above 180 s.
+    pub retry_after_cap: Duration,
+    /// Randomise backoffs (not `Retry-After` waits) so that many clients do not retry in step.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            max_elapsed: Duration::from_secs(300),
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(180),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: every call makes exactly one attempt.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`max_attempts`](Self::max_attempts) (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets [`max_elapsed`](Self::max_elapsed).
+    pub fn with_max_elapsed(mut self, limit: Duration) -> Self {
+        self.max_elapsed = limit;
+        self
+    }
+
+    /// Sets the backoff range used when the server gives no `Retry-After`.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Sets [`retry_after_cap`](Self::retry_after_cap).
+    pub fn with_retry_after_cap(mut self, cap: Duration) -> Self {
+        self.retry_after_cap = cap;
+        self
+    }
+
+    /// Sets [`jitter`](Self::jitter).
+    pub fn with_jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The exponential backoff before attempt `attempt + 1`: initial·2^(attempt−1), capped,
+    /// with "equal jitter" (half fixed, half random) when enabled.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_backoff);
+        if self.jitter {
+            exp / 2 + exp.mul_f64(jitter_fraction() / 2.0)
+        } else {
+            exp
+        }
+    }
+
+    /// Decides what to do after attempt number `attempt` produced `outcome`.
+    pub(crate) fn decide(&self, outcome: Outcome<'_>, idempotent: bool, attempt: u32) -> Decision {
+        let retry_after = match outcome {
+            Outcome::Status(_, headers) => parse_retry_after(headers),
+            Outcome::Transport(_) => None,
+        };
+        if let Some(wait) = retry_after
+            && wait > self.retry_after_cap
+            && matches!(outcome, Outcome::Status(s, _) if s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE)
+        {
+            return Decision::GiveUp(GiveUp::RetryAfterTooLong(wait));
+        }
+        let retryable = match outcome {
+            // The server did not process these: safe for any method.
+            Outcome::Status(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE, _) => {
+                true
+            }
+            Outcome::Status(
+                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT,
+                _,
+            ) => idempotent,
+            Outcome::Status(..) => false,
+            // A refused connection never reached the server.
+            Outcome::Transport(TransportFailure::Connect) => true,
+            // The request may have been processed: only idempotent calls go again.
+            Outcome::Transport(TransportFailure::Other) => idempotent,
+        };
+        if !retryable {
+            return Decision::GiveUp(GiveUp::NotRetryable);
+        }
+        if attempt >= self.max_attempts {
+            return Decision::GiveUp(GiveUp::Exhausted);
+        }
+        Decision::Retry(retry_after.unwrap_or_else(|| self.backoff(attempt)))
+    }
+}
+
+/// What one attempt produced, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Outcome<'a> {
+    Status(StatusCode, &'a HeaderMap),
+    Transport(TransportFailure),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransportFailure {
+    /// The connection was never established: nothing was sent.
+    Connect,
+    /// Anything after connecting: a timeout, a reset, a truncated body.
+    Other,
+}
+
+impl TransportFailure {
+    pub(crate) fn of(error: &reqwest::Error) -> Self {
+        if error.is_connect() && !error.is_timeout() {
+            TransportFailure::Connect
+        } else {
+            TransportFailure::Other
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Decision {
+    Retry(Duration),
+    GiveUp(GiveUp),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum GiveUp {
+    NotRetryable,
+    Exhausted,
+    RetryAfterTooLong(Duration),
+}
+
+/// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Genesys sends seconds;
+/// gateways in front of it may send dates.
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(retry_after: Option<&str>) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        if let Some(value) = retry_after {
+            map.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn decide(status: u16, retry_after: Option<&str>, idempotent: bool) -> Decision {
+        let policy = RetryPolicy::default().with_jitter(false);
+        let map = headers(retry_after);
+        policy.decide(
+            Outcome::Status(StatusCode::from_u16(status).unwrap(), &map),
+            idempotent,
+            1,
+        )
+    }
+
+    #[test]
+    fn retry_after_seconds_is_honoured_for_any_method() {
+        assert_eq!(
+            decide(429, Some("7"), false),
+            Decision::Retry(Duration::from_secs(7))
+        );
+        assert_eq!(
+            decide(503, Some("2"), false),
+            Decision::Retry(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn retry_after_http_date_is_honoured() {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(30);
+        let map = headers(Some(&at.to_rfc2822().replace("+0000", "GMT")));
+        let wait = parse_retry_after(&map).unwrap();
+        assert!(
+            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_above_the_cap_gives_up() {
+        assert_eq!(
+            decide(429, Some("3600"), true),
+            Decision::GiveUp(GiveUp::RetryAfterTooLong(Duration::from_secs(3600)))
+        );
+    }
+
+    #[test]
+    fn gateway_errors_are_retried_only_for_idempotent_calls() {
+        assert_eq!(
+            decide(502, None, true),
+            Decision::Retry(Duration::from_millis(500))
+        );
+        assert_eq!(
+            decide(504, None, false),
+            Decision::GiveUp(GiveUp::NotRetryable)
+        );
+        assert_eq!(
+            decide(500, None, true),
+            Decision::GiveUp(GiveUp::NotRetryable)
+        );
+        assert_eq!(
+            decide(400, None, true),
+            Decision::GiveUp(GiveUp::NotRetryable)
+        );
+    }
+
+    #[test]
+    fn transport_failures_retry_posts_only_when_nothing_was_sent() {
+        let policy = RetryPolicy::default();
+        let connect = Outcome::Transport(TransportFailure::Connect);
+        let other = Outcome::Transport(TransportFailure::Other);
+        assert!(matches!(
+            policy.decide(connect, false, 1),
+            Decision::Retry(_)
+        ));
+        assert!(matches!(policy.decide(other, true, 1), Decision::Retry(_)));
+        assert_eq!(
+            policy.decide(other, false, 1),
+            Decision::GiveUp(GiveUp::NotRetryable)
+        );
+    }
+
+    #[test]
+    fn backoff_grows_exponentially_to_the_cap_and_jitter_stays_in_range() {
+        let policy = RetryPolicy::default()
+            .with_backoff(Duration::from_secs(1), Duration::from_secs(5))
+            .with_jitter(false);
+        let waits: Vec<u64> = (1..=5).map(|a| policy.backoff(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 5, 5]);
+        let jittered = policy.with_jitter(true);
+        for _ in 0..100 {
+            let wait = jittered.backoff(3);
+            assert!(
+                wait >= Duration::from_secs(2) && wait <= Duration::from_secs(4),
+                "{wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn attempts_are_bounded() {
+        let policy = RetryPolicy::default().with_max_attempts(2);
+        let map = headers(Some("1"));
+        let outcome = Outcome::Status(StatusCode::TOO_MANY_REQUESTS, &map);
+        assert!(matches!(
+            policy.decide(outcome, true, 1),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            policy.decide(outcome, true, 2),
+            Decision::GiveUp(GiveUp::Exhausted)
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The time source and sleep the client waits with, injectable so tests can assert exact
+//! waits (retry backoff, `Retry-After`, poll schedules, deadlines, token expiry) without
+//! waiting.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A boxed sleep future.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where the client reads the time and how it waits.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> Instant;
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Sleep;
+}
+
+/// Real time: `Instant::now` and `tokio::time::sleep`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioClock;
+
+impl Clock for TokioClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// A clock for tests: every sleep returns at once, moves the clock forward by its duration
+/// and is recorded, so a test can assert the waits the client chose.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    state: Arc<Mutex<ManualState>>,
+}
+
+#[derive(Debug)]
+struct ManualState {
+    start: Instant,
+    elapsed: Duration,
+    sleeps: Vec<Duration>,
+}
+
+impl ManualClock {
+    /// A clock that starts now and only moves when something sleeps or [`advance`](Self::advance) is called.
+    pub fn new() -> Self {
+        Self {
+            state: Arc::new(Mutex::new(ManualState {
+                start: Instant::now(),
+                elapsed: Duration::ZERO,
+                sleeps: Vec::new(),
+            })),
+        }
+    }
+
+    /// Moves the clock forward without recording a sleep.
+    pub fn advance(&self, by: Duration) {
+        self.lock().elapsed += by;
+    }
+
+    /// How far the clock has moved since it was created.
+    pub fn elapsed(&self) -> Duration {
+        self.lock().elapsed
+    }
+
+    /// Every sleep requested so far, in order.
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.lock().sleeps.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ManualState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        let state = self.lock();
+        state.start + state.elapsed
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        let mut state = self.lock();
+        state.elapsed += duration;
+        state.sleeps.push(duration);
+        // Yield once so a sleeping loop still lets other tasks run.
+        Box::pin(tokio::task::yield_now())
+    }
+}
+
+/// Random jitter without a dependency: a xorshift generator seeded from the standard
+/// library's per-process random hasher keys.
+pub(crate) fn jitter_fraction() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u64(0x9E37_79B9_7F4A_7C15);
+            hasher.finish() | 1
+        });
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
