@@ -1,0 +1,48 @@
+//! Runs the local Usage API stand-in until interrupted.
+//!
+//! ```text
+//! cargo run -p usage-sdk --features stand-in --example stand-in -- [PORT] [--execution-ms N]
+//! ```
+//!
+//! Prints the base URL and the demo OAuth client's credentials; point any Genesys client at
+//! the base URL (the token endpoint is `{base}/oauth/token`).
+
+use std::time::Duration;
+
+use usage_sdk::stand_in::StandIn;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut port = 0;
+    let mut execution_ms = 2000;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--execution-ms" => {
+                execution_ms = args.next().ok_or("--execution-ms needs a value")?.parse()?;
+            }
+            "-h" | "--help" => {
+                println!("usage: stand-in [PORT] [--execution-ms N]");
+                return Ok(());
+            }
+            other => port = other.parse()?,
+        }
+    }
+    let stand_in = StandIn::builder()
+        .port(port)
+        .execution_time(Duration::from_millis(execution_ms))
+        .start()
+        .await?;
+    let demo = stand_in.demo_client();
+    println!("Usage API stand-in listening on {}", stand_in.base_url());
+    println!("token endpoint: {}/oauth/token", stand_in.base_url());
+    println!("demo client id:     {}", demo.id);
+    println!("demo client secret: {}", demo.secret);
+    println!("other OAuth clients:");
+    for client in &stand_in.oauth_clients()[1..] {
+        println!("  {} {} ({})", client.id, client.secret, client.name);
+    }
+    // Serve until the process is killed (Ctrl-C).
+    std::future::pending::<()>().await;
+    Ok(())
+}

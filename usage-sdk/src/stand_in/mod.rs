@@ -1,0 +1,472 @@
+//! A local stand-in for the Genesys Cloud Usage API (like stripe-mock for Stripe).
+//!
+//! [`StandIn::builder`] configures it, [`StandInBuilder::start`] binds `127.0.0.1` (a free
+//! port by default) and serves the five Usage operations plus `POST /oauth/token` over
+//! HTTP/1.1 until the [`RunningStandIn`] is dropped. It behaves like the real API as far as
+//! the public sources describe it:
+//!
+//! - **Auth**: client credentials (`Authorization: Basic`, `grant_type=client_credentials`)
+//!   for several seeded OAuth clients, one of them the demo client ([`DEMO_CLIENT_ID`],
+//!   [`DEMO_CLIENT_SECRET`]); every `/api/v2` call needs `Authorization: Bearer <token>`,
+//!   else 401 `authentication.required` (missing) or `bad.credentials` (unknown, expired).
+//! - **Executions**: the two POSTs and the summary GET answer 202 with
+//!   `{"executionId","resultsUri"}`; the results GETs answer `{"queryStatus":"Running"}` for
+//!   [`StandInBuilder::execution_time`], then `Complete` with `results`, or `Failed`.
+//! - **Data**: deterministic per [`StandInBuilder::seed`]: daily counts per (OAuth client,
+//!   user, template URI, HTTP method) for [`StandInBuilder::history_days`] full UTC days
+//!   before today. `interval`, `granularity`, `groupBy` and `metrics` are honoured;
+//!   ungrouped dimensions are `""`, `date` is present only with a granularity (first day of
+//!   the bucket; weeks start on Monday), `status429 ⊆ status400` and
+//!   `requests = status200 + status300 + status400 + status500`.
+//! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`; 404 `not.found`.
+//! - **Rate limiting**: a token bucket per access token (see [`StandInBuilder::rate_limit`]);
+//!   429 `too.many.requests.retry.after` with `Retry-After`, and `inin-ratelimit-count`,
+//!   `inin-ratelimit-allowed`, `inin-ratelimit-reset` on every authenticated API response.
+//! - **Correlation**: an `ININ-Correlation-Id` on every response, equal to the error body's
+//!   `contextId`.
+//! - **Faults**: latency, a seeded share of 503s and of dropped connections, and faults
+//!   forced on the next requests ([`RunningStandIn::inject`]).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::time::Duration;
+//! use usage_sdk::stand_in::StandIn;
+//!
+//! let stand_in = StandIn::builder()
+//!     .execution_time(Duration::from_millis(100))
+//!     .start()
+//!     .await?;
+//! let base_url = stand_in.base_url(); // http://127.0.0.1:PORT
+//! let demo = stand_in.demo_client(); // id + secret for POST {base_url}/oauth/token
+//! # let _ = (base_url, demo);
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod auth;
+mod data;
+mod executions;
+mod faults;
+mod http;
+mod query;
+mod rate_limit;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use data::{DEMO_CLIENT_ID, DEMO_CLIENT_NAME, DEMO_CLIENT_SECRET, OAuthClient};
+pub use faults::{Fault, FaultSettings};
+pub use query::ExecutionRequest;
+
+/// Decides whether an execution fails (`queryStatus: "Failed"`).
+pub type FailurePredicate = Arc<dyn Fn(&ExecutionRequest) -> bool + Send + Sync>;
+
+/// Entry point: `StandIn::builder()`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct StandIn;
+
+impl StandIn {
+    /// A builder with the defaults listed on each knob.
+    pub fn builder() -> StandInBuilder {
+        StandInBuilder::default()
+    }
+}
+
+/// Configures a stand-in; [`StandInBuilder::start`] runs it.
+#[derive(Clone)]
+pub struct StandInBuilder {
+    seed: u64,
+    port: u16,
+    oauth_clients: usize,
+    today: Option<NaiveDate>,
+    history_days: u32,
+    token_lifetime: Duration,
+    execution_time: Duration,
+    queued_for: Duration,
+    fail_every_execution: bool,
+    fail_when: Option<FailurePredicate>,
+    rate_limit: Option<(u32, Duration)>,
+    faults: FaultSettings,
+    unauthorized_client: bool,
+}
+
+impl Default for StandInBuilder {
+    fn default() -> Self {
+        Self {
+            seed: 0x5EED_0F0A_11C0,
+            port: 0,
+            oauth_clients: 6,
+            today: None,
+            history_days: 730,
+            token_lifetime: Duration::from_secs(86_399),
+            execution_time: Duration::from_secs(2),
+            queued_for: Duration::ZERO,
+            fail_every_execution: false,
+            fail_when: None,
+            rate_limit: Some((300, Duration::from_secs(60))),
+            faults: FaultSettings::default(),
+            unauthorized_client: false,
+        }
+    }
+}
+
+impl fmt::Debug for StandInBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StandInBuilder")
+            .field("seed", &self.seed)
+            .field("port", &self.port)
+            .field("oauth_clients", &self.oauth_clients)
+            .field("today", &self.today)
+            .field("history_days", &self.history_days)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("execution_time", &self.execution_time)
+            .field("queued_for", &self.queued_for)
+            .field("fail_every_execution", &self.fail_every_execution)
+            .field("fail_when", &self.fail_when.as_ref().map(|_| "<predicate>"))
+            .field("rate_limit", &self.rate_limit)
+            .field("faults", &self.faults)
+            .field("unauthorized_client", &self.unauthorized_client)
+            .finish()
+    }
+}
+
+impl StandInBuilder {
+    /// Seed of the data set, ids, tokens and fault draws. Default: a fixed constant, so two
+    /// stand-ins started the same day serve the same data.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Port on 127.0.0.1. Default 0: a free port chosen by the OS.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Number of OAuth clients in the organization, the demo client included (clamped to
+    /// 1..=8). Default 6.
+    pub fn oauth_clients(mut self, count: usize) -> Self {
+        self.oauth_clients = count;
+        self
+    }
+
+    /// Pins "today" (UTC): data exists for the `history_days` days before it. Default: the
+    /// current UTC date, read on each request.
+    pub fn today(mut self, today: NaiveDate) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// How many full days of data before today exist. Default 730.
+    pub fn history_days(mut self, days: u32) -> Self {
+        self.history_days = days;
+        self
+    }
+
+    /// Lifetime of issued access tokens; `expires_in` is it in whole seconds, rounded up.
+    /// Default 86 399 s, as observed on the real service.
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// How long an execution reports `Running` before `Complete` or `Failed`. Zero completes
+    /// at once. Default 2 s.
+    pub fn execution_time(mut self, duration: Duration) -> Self {
+        self.execution_time = duration;
+        self
+    }
+
+    /// How long an execution first reports `queryStatus: "Queued"`, a value outside the
+    /// spec's enum (clients must treat it as not finished). Default zero: never.
+    pub fn queued_for(mut self, duration: Duration) -> Self {
+        self.queued_for = duration;
+        self
+    }
+
+    /// Every execution ends `Failed`. Default false.
+    pub fn fail_every_execution(mut self, fail: bool) -> Self {
+        self.fail_every_execution = fail;
+        self
+    }
+
+    /// Executions for which `predicate` returns true end `Failed`. Default: none.
+    pub fn fail_executions_when(
+        mut self,
+        predicate: impl Fn(&ExecutionRequest) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.fail_when = Some(Arc::new(predicate));
+        self
+    }
+
+    /// Per-token limit: a bucket of `requests` refilled smoothly over `window` (see
+    /// the model in the `inin-ratelimit-*` docs of [`StandIn`]'s module). Default 300 per
+    /// 60 s, the Genesys default for client credentials.
+    pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.rate_limit = Some((requests, window));
+        self
+    }
+
+    /// No rate limiting (and no `inin-ratelimit-*` headers).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self
+    }
+
+    /// Latency added to every response. Default zero.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.faults.latency = latency;
+        self
+    }
+
+    /// Share (0.0–1.0, seeded draws) of API requests answered 503 `service.unavailable`.
+    /// Default 0.
+    pub fn unavailable_share(mut self, share: f64) -> Self {
+        self.faults.unavailable_share = share;
+        self
+    }
+
+    /// Share (0.0–1.0, seeded draws) of API requests whose connection is closed without an
+    /// answer. Default 0.
+    pub fn drop_share(mut self, share: f64) -> Self {
+        self.faults.drop_share = share;
+        self
+    }
+
+    /// Whether the fault shares and forced faults also hit `POST /oauth/token`. Default
+    /// false (latency always applies).
+    pub fn faults_on_token_endpoint(mut self, on: bool) -> Self {
+        self.faults.on_token_endpoint = on;
+        self
+    }
+
+    /// Refuse every token request with valid credentials with 400 `unauthorized_client`.
+    /// Default false.
+    pub fn unauthorized_client(mut self, refuse: bool) -> Self {
+        self.unauthorized_client = refuse;
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<RunningStandIn, io::Error> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
+        let data = data::Dataset::generate(self.seed, self.oauth_clients);
+        let shared = Arc::new(http::Shared::new(self, data));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(http::serve(listener, shared.clone(), shutdown_rx));
+        Ok(RunningStandIn {
+            addr,
+            shared,
+            shutdown,
+            task: Some(task),
+        })
+    }
+}
+
+/// The operations the stand-in serves, for the request counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `POST /oauth/token`
+    Token,
+    /// `POST /api/v2/usage/query`
+    PostUsageQuery,
+    /// `GET /api/v2/usage/query/{executionId}/results`
+    GetUsageQueryResults,
+    /// `POST /api/v2/oauth/clients/{clientId}/usage/query`
+    PostClientUsageQuery,
+    /// `GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}`
+    GetClientUsageQueryResults,
+    /// `GET /api/v2/oauth/clients/{clientId}/usage/summary`
+    GetClientUsageSummary,
+    /// Anything else (answered 404).
+    Unknown,
+}
+
+impl Route {
+    /// Method and path template, e.g. `POST /api/v2/usage/query`.
+    pub fn template(self) -> &'static str {
+        match self {
+            Route::Token => "POST /oauth/token",
+            Route::PostUsageQuery => "POST /api/v2/usage/query",
+            Route::GetUsageQueryResults => "GET /api/v2/usage/query/{executionId}/results",
+            Route::PostClientUsageQuery => "POST /api/v2/oauth/clients/{clientId}/usage/query",
+            Route::GetClientUsageQueryResults => {
+                "GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}"
+            }
+            Route::GetClientUsageSummary => "GET /api/v2/oauth/clients/{clientId}/usage/summary",
+            Route::Unknown => "(unknown)",
+        }
+    }
+}
+
+/// Counters since start (or the last [`RunningStandIn::reset_stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StandInStats {
+    /// Requests received per route, faulted ones included.
+    pub requests: BTreeMap<Route, u64>,
+    /// Responses sent per HTTP status (dropped connections are not responses).
+    pub responses: BTreeMap<u16, u64>,
+    /// Access tokens issued.
+    pub tokens_issued: u64,
+    /// Executions started (both POSTs and the summary).
+    pub executions_started: u64,
+    /// 429s sent (by the limiter or forced).
+    pub rate_limited: u64,
+    /// Connections closed without an answer (drop faults).
+    pub dropped: u64,
+    /// TCP connections accepted.
+    pub connections: u64,
+}
+
+impl StandInStats {
+    /// Requests received on `route`.
+    pub fn requests_to(&self, route: Route) -> u64 {
+        self.requests.get(&route).copied().unwrap_or(0)
+    }
+
+    /// Requests received on `POST /oauth/token`.
+    pub fn token_requests(&self) -> u64 {
+        self.requests_to(Route::Token)
+    }
+
+    /// Responses sent with `status`.
+    pub fn responses_with(&self, status: u16) -> u64 {
+        self.responses.get(&status).copied().unwrap_or(0)
+    }
+
+    /// All requests received.
+    pub fn total_requests(&self) -> u64 {
+        self.requests.values().sum()
+    }
+}
+
+/// A running stand-in; dropping it stops the server and closes its connections.
+pub struct RunningStandIn {
+    addr: SocketAddr,
+    shared: Arc<http::Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for RunningStandIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningStandIn")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningStandIn {
+    /// `http://127.0.0.1:PORT`, the API base URL; the token endpoint is
+    /// `{base_url}/oauth/token` (the SDK rule `//api.` → `//login.` leaves it unchanged).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The demo OAuth client ([`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`]).
+    pub fn demo_client(&self) -> &OAuthClient {
+        &self.shared.data.clients[0]
+    }
+
+    /// Every OAuth client of the organization, the demo client first.
+    pub fn oauth_clients(&self) -> &[OAuthClient] {
+        &self.shared.data.clients
+    }
+
+    /// The organization id reported when grouping by `OrganizationId`.
+    pub fn organization_id(&self) -> &str {
+        &self.shared.data.organization_id
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> StandInStats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Zeroes the counters.
+    pub fn reset_stats(&self) {
+        self.shared.lock().stats = StandInStats::default();
+    }
+
+    /// Forces `fault` on the next `count` API requests (queued after faults already forced).
+    pub fn inject(&self, fault: Fault, count: usize) {
+        self.shared.lock().faults.force(fault, count);
+    }
+
+    /// The current fault settings.
+    pub fn fault_settings(&self) -> FaultSettings {
+        self.shared.lock().faults.settings.clone()
+    }
+
+    /// Replaces the fault settings (latency, shares) for the requests that follow.
+    pub fn set_fault_settings(&self, settings: FaultSettings) {
+        self.shared.lock().faults.settings = settings;
+    }
+
+    /// Makes every later execution fail (or not).
+    pub fn set_fail_every_execution(&self, fail: bool) {
+        self.shared.lock().knobs.fail_every_execution = fail;
+    }
+
+    /// Changes how long later executions report `Running`.
+    pub fn set_execution_time(&self, duration: Duration) {
+        self.shared.lock().knobs.execution_time = duration;
+    }
+
+    /// Expires every access token issued so far: their next use answers 401
+    /// `bad.credentials`.
+    pub fn expire_tokens(&self) {
+        self.shared
+            .lock()
+            .tokens
+            .expire_all(tokio::time::Instant::now());
+    }
+
+    /// Stops the server and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningStandIn {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Recovers the guard of a poisoned lock: the state stays usable after a panicking test.
+fn recover<T>(result: Result<T, PoisonError<T>>) -> T {
+    result.unwrap_or_else(PoisonError::into_inner)
+}
+
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<RunningStandIn>();
+    is::<StandInBuilder>();
+}
