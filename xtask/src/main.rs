@@ -1,27 +1,49 @@
 //! Maintainer tasks.
 //!
-//! `cargo xtask regen` regenerates the raw client from `spec/usage-api.json`, writes it to the
-//! reviewed snapshot `usage-sdk/generated/usage_api.rs`, and prints a unified diff of what changed.
-//! `cargo xtask regen --check` writes nothing and exits 1, printing the diff, when the snapshot
-//! is stale.
+//! - `cargo xtask regen` regenerates the raw client from `spec/usage-api.json`, writes it to
+//!   the reviewed snapshot `usage-sdk/generated/usage_api.rs`, and prints a unified diff of what
+//!   changed. `cargo xtask regen --check` writes nothing and exits 1, printing the diff, when
+//!   the snapshot is stale.
+//! - `cargo xtask regen --upstream FILE [--dry-run]` imports the published Genesys Swagger 2.0
+//!   document: it rewrites `spec/usage-api.json` from it, regenerates the snapshot, and prints
+//!   both diffs and a summary that calls out breaking changes (see `upstream/`).
+//! - `cargo xtask synth-upstream FILE [--mb N]` writes a synthetic Swagger 2.0 document of about
+//!   N MB (default 50) with thousands of operations, to measure the import on a large input.
 
-use std::path::{Path, PathBuf};
+mod json;
+mod regen;
+mod synth;
+mod upstream;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
 use std::process::ExitCode;
 
-use similar::TextDiff;
+use regen::{Outcome, Workspace};
 
-const USAGE: &str = "usage: cargo xtask regen [--check]";
+const USAGE: &str = "usage: cargo xtask regen [--check]\n       \
+                     cargo xtask regen --upstream SWAGGER.json [--dry-run]\n       \
+                     cargo xtask synth-upstream FILE [--mb N]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["regen"] => regen(false),
-        ["regen", "--check"] => regen(true),
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ws = Workspace::this();
+    let mut stdout = std::io::stdout().lock();
+    let result = match args.as_slice() {
+        ["regen"] => run_regen(&ws, false, &mut stdout),
+        ["regen", "--check"] => run_regen(&ws, true, &mut stdout),
+        ["regen", "--upstream", file] => run_import(&ws, file, false, &mut stdout),
+        ["regen", "--upstream", file, "--dry-run"] | ["regen", "--dry-run", "--upstream", file] => {
+            run_import(&ws, file, true, &mut stdout)
+        }
+        ["synth-upstream", file] => run_synth(&ws, file, 50.0),
+        ["synth-upstream", file, "--mb", mb] => match mb.parse::<f64>() {
+            Ok(mb) if mb > 0.0 => run_synth(&ws, file, mb),
+            _ => Err(format!("--mb needs a positive number\n{USAGE}")),
+        },
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -33,50 +55,43 @@ fn main() -> ExitCode {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
+fn run_regen(ws: &Workspace, check: bool, out: &mut dyn std::io::Write) -> Result<ExitCode, String> {
+    match regen::regen(ws, check, out)? {
+        Outcome::Stale { written: false } => {
+            eprintln!(
+                "error: {} is stale: run `cargo xtask regen` and review the diff above",
+                usage_sdk_codegen::SNAPSHOT_PATH
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Outcome::UpToDate | Outcome::Stale { written: true } => Ok(ExitCode::SUCCESS),
+    }
 }
 
-fn regen(check: bool) -> Result<ExitCode, String> {
-    let root = workspace_root();
-    let fresh = usage_sdk_codegen::generate_file(&root.join(usage_sdk_codegen::SPEC_PATH))
-        .map_err(|e| e.to_string())?;
-    let snapshot_path = root.join(usage_sdk_codegen::SNAPSHOT_PATH);
-    let current = match std::fs::read_to_string(&snapshot_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("cannot read {}: {e}", snapshot_path.display())),
-    };
-
-    if current == fresh {
-        println!(
-            "{} is up to date with {}",
-            usage_sdk_codegen::SNAPSHOT_PATH,
-            usage_sdk_codegen::SPEC_PATH
-        );
-        return Ok(ExitCode::SUCCESS);
+fn run_import(
+    ws: &Workspace,
+    file: &str,
+    dry_run: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<ExitCode, String> {
+    let _ = out.flush();
+    match upstream::import(ws, Path::new(file), dry_run, out) {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            let _ = out.flush();
+            Err(format!(
+                "{e}\n{} and {} were left untouched",
+                usage_sdk_codegen::SPEC_PATH,
+                usage_sdk_codegen::SNAPSHOT_PATH
+            ))
+        }
     }
+}
 
-    let diff = TextDiff::from_lines(&current, &fresh);
-    print!(
-        "{}",
-        diff.unified_diff().context_radius(3).header(
-            &format!("a/{}", usage_sdk_codegen::SNAPSHOT_PATH),
-            &format!("b/{}", usage_sdk_codegen::SNAPSHOT_PATH)
-        )
-    );
-    if check {
-        eprintln!(
-            "error: {} is stale: run `cargo xtask regen` and review the diff above",
-            usage_sdk_codegen::SNAPSHOT_PATH
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    std::fs::write(&snapshot_path, &fresh)
-        .map_err(|e| format!("cannot write {}: {e}", snapshot_path.display()))?;
-    println!("wrote {}", usage_sdk_codegen::SNAPSHOT_PATH);
+fn run_synth(ws: &Workspace, file: &str, mb: f64) -> Result<ExitCode, String> {
+    let slice = synth::reference_slice(ws)?;
+    let text = synth::synthetic_upstream(&slice, (mb * 1e6) as usize)?;
+    std::fs::write(file, &text).map_err(|e| format!("cannot write {file}: {e}"))?;
+    println!("wrote {file} ({:.1} MB)", text.len() as f64 / 1e6);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,1 @@
+//! Tests of the xtask (run on temporary copies, never on the real tree).

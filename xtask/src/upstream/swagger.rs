@@ -1,0 +1,277 @@
+//! Reading a Swagger 2.0 document without materialising it.
+//!
+//! The published Platform API swagger is tens of MB with thousands of operations and
+//! definitions, of which this SDK needs five operations and about ten definitions. The document
+//! is parsed once into borrowed raw slices (`&RawValue`, no allocation per value); only the
+//! selected operations and the definitions they reach are parsed into [`Json`].
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::json::Json;
+
+use super::ImportError;
+
+/// The HTTP methods a Swagger 2.0 path item can hold.
+pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
+
+/// A JSON object as borrowed raw values, keys in source order (duplicates: last value wins at
+/// the first position, as Python's `json.load` does).
+pub struct RawObject<'a> {
+    entries: Vec<(String, &'a RawValue)>,
+    index: HashMap<String, usize>,
+}
+
+impl<'a> RawObject<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.index.get(key).map(|&i| self.entries[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
+        self.entries.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawObject<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'a>, A::Error> {
+                let mut object = RawObject {
+                    entries: Vec::new(),
+                    index: HashMap::new(),
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    match object.index.get(&key) {
+                        Some(&i) => object.entries[i].1 = value,
+                        None => {
+                            object.index.insert(key.clone(), object.entries.len());
+                            object.entries.push((key, value));
+                        }
+                    }
+                }
+                Ok(object)
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}
+
+/// Only the operationId of an operation; everything else is skipped without allocating.
+#[derive(Deserialize)]
+struct OperationId {
+    #[serde(rename = "operationId")]
+    operation_id: Option<String>,
+}
+
+/// One selected operation, parsed.
+pub struct Operation {
+    pub path: String,
+    pub method: String,
+    pub operation: Json,
+    /// Parameters declared on the path item, shared by all its operations.
+    pub path_parameters: Option<Json>,
+}
+
+/// A Swagger 2.0 document, read lazily.
+pub struct Swagger<'a> {
+    pub top: RawObject<'a>,
+    definitions: Option<RawObject<'a>>,
+}
+
+fn raw_to_json(raw: &RawValue, what: &str) -> Result<Json, ImportError> {
+    crate::json::parse(raw.get()).map_err(|e| ImportError::Invalid(format!("{what}: {e}")))
+}
+
+impl<'a> Swagger<'a> {
+    /// Checks that `text` is a Swagger 2.0 document in JSON.
+    pub fn parse(text: &'a str) -> Result<Self, ImportError> {
+        let top: RawObject<'a> = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                ImportError::NotSwagger2(
+                    "the document is JSON, but not an object (a Swagger 2.0 document is a JSON object)"
+                        .to_string(),
+                )
+            } else {
+                ImportError::NotJson(format!(
+                    "line {}, column {}: {e} (YAML must be converted to JSON first)",
+                    e.line(),
+                    e.column()
+                ))
+            }
+        })?;
+        let version = top.get("swagger").map(|v| raw_to_json(v, "swagger")).transpose()?;
+        match version.as_ref().and_then(Json::as_str) {
+            Some("2.0") => {}
+            Some(other) => {
+                return Err(ImportError::NotSwagger2(format!(
+                    "\"swagger\": \"{other}\"; only Swagger 2.0 is supported"
+                )));
+            }
+            None => {
+                let why = match top.get("openapi") {
+                    Some(v) => format!(
+                        "it is an OpenAPI {} document; expected the published Swagger 2.0 document",
+                        v.get().trim_matches('"')
+                    ),
+                    None => "it has no \"swagger\": \"2.0\" key".to_string(),
+                };
+                return Err(ImportError::NotSwagger2(why));
+            }
+        }
+        let definitions = match top.get("definitions") {
+            Some(raw) => Some(serde_json::from_str::<RawObject<'a>>(raw.get()).map_err(|e| {
+                ImportError::NotSwagger2(format!("\"definitions\" is not an object: {e}"))
+            })?),
+            None => None,
+        };
+        Ok(Self { top, definitions })
+    }
+
+    /// A small top-level member, parsed.
+    pub fn member(&self, key: &str) -> Result<Option<Json>, ImportError> {
+        self.top.get(key).map(|v| raw_to_json(v, key)).transpose()
+    }
+
+    pub fn definition_count(&self) -> usize {
+        self.definitions.as_ref().map_or(0, RawObject::len)
+    }
+
+    /// Finds the operations named in `wanted`, in the order of `wanted`. Returns the found ones,
+    /// the names not found, and how many operations the document has in all.
+    pub fn select_operations(
+        &self,
+        wanted: &[&str],
+    ) -> Result<(Vec<Operation>, Vec<String>, usize), ImportError> {
+        let Some(paths_raw) = self.top.get("paths") else {
+            return Err(ImportError::NotSwagger2(
+                "it has no \"paths\" object".to_string(),
+            ));
+        };
+        let paths: RawObject = serde_json::from_str(paths_raw.get())
+            .map_err(|e| ImportError::NotSwagger2(format!("\"paths\" is not an object: {e}")))?;
+        let mut found: Vec<Option<Operation>> = wanted.iter().map(|_| None).collect();
+        let mut total = 0;
+        for (path, item_raw) in paths.iter() {
+            let item: RawObject = serde_json::from_str(item_raw.get()).map_err(|e| {
+                ImportError::NotSwagger2(format!("paths.{path} is not an object: {e}"))
+            })?;
+            for (method, op_raw) in item.iter() {
+                if !METHODS.contains(&method) {
+                    continue;
+                }
+                total += 1;
+                let id: OperationId = serde_json::from_str(op_raw.get()).map_err(|e| {
+                    ImportError::NotSwagger2(format!(
+                        "{method} {path} is not a valid operation: {e}"
+                    ))
+                })?;
+                let Some(id) = id.operation_id else { continue };
+                let Some(slot) = wanted.iter().position(|w| *w == id) else {
+                    continue;
+                };
+                if let Some(first) = &found[slot] {
+                    return Err(ImportError::Invalid(format!(
+                        "operationId {id} appears twice: {} {} and {method} {path}",
+                        first.method, first.path
+                    )));
+                }
+                found[slot] = Some(Operation {
+                    path: path.to_string(),
+                    method: method.to_string(),
+                    operation: raw_to_json(op_raw, &format!("{method} {path}"))?,
+                    path_parameters: item
+                        .get("parameters")
+                        .map(|p| raw_to_json(p, &format!("paths.{path}.parameters")))
+                        .transpose()?,
+                });
+            }
+        }
+        let missing = wanted
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(w, _)| w.to_string())
+            .collect();
+        Ok((found.into_iter().flatten().collect(), missing, total))
+    }
+
+    /// The definitions reachable from `roots` (names, each with where it was first referenced),
+    /// parsed. A `$ref` to a definition that does not exist is an error naming the referrer.
+    pub fn closure(
+        &self,
+        roots: Vec<(String, String)>,
+    ) -> Result<Vec<(String, Json)>, ImportError> {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut queue = roots;
+        let mut out = Vec::new();
+        while let Some((name, referrer)) = queue.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let raw = self
+                .definitions
+                .as_ref()
+                .and_then(|d| d.get(&name))
+                .ok_or_else(|| {
+                    ImportError::DanglingRef(format!(
+                        "{referrer} refers to #/definitions/{name}, which the document does not define"
+                    ))
+                })?;
+            let definition = raw_to_json(raw, &format!("definitions.{name}"))?;
+            let mut refs = Vec::new();
+            collect_refs(&definition, &format!("definitions.{name}"), &mut refs);
+            for (target, at) in refs {
+                queue.push((definition_name(&target, &at)?, at));
+            }
+            out.push((name, definition));
+        }
+        Ok(out)
+    }
+}
+
+/// Every `$ref` string under `value`, with a readable location.
+pub fn collect_refs(value: &Json, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Json::Object(o) => {
+            for (k, v) in o.iter() {
+                match (k.as_str(), v) {
+                    ("$ref", Json::String(target)) => out.push((target.clone(), at.to_string())),
+                    _ => collect_refs(v, &format!("{at}.{k}"), out),
+                }
+            }
+        }
+        Json::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_refs(v, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The definition name of a `#/definitions/...` reference.
+pub fn definition_name(target: &str, at: &str) -> Result<String, ImportError> {
+    match target.strip_prefix("#/definitions/") {
+        Some(name) if !name.is_empty() && !name.contains('/') => {
+            Ok(name.replace("~1", "/").replace("~0", "~"))
+        }
+        _ => Err(ImportError::Unsupported(format!(
+            "{at}: $ref {target:?} (only local #/definitions/<name> references are supported)"
+        ))),
+    }
+}
