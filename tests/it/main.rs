@@ -1,6 +1,9 @@
 //! Integration tests of usage-sdk against local servers on loopback (httpmock and the stand-in).
 //! One module per area; shared fixtures live in `support`.
 
+mod client;
+mod logs;
 mod raw_client;
+mod scripted;
 mod stand_in;
 mod support;

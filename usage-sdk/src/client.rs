@@ -191,7 +191,7 @@ impl UsageClient {
             }
             ExecutionScope::Client(client_id) => {
                 self.call("get_oauth_client_usage_query_result", Some(id), |raw| {
-                    raw.get_oauth_client_usage_query_result(id, client_id.as_str())
+                    raw.get_oauth_client_usage_query_result(client_id.as_str(), id)
                 })
                 .await
             }

@@ -19,6 +19,10 @@ fn check(field: &'static str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::invalid(field, "is empty"));
     }
+    if value == "." || value == ".." {
+        // URL normalisation would turn these into a different path.
+        return Err(Error::invalid(field, format!("{value:?} is not an id")));
+    }
     if value.trim() != value {
         return Err(Error::invalid(
             field,
@@ -115,7 +119,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_blank_and_control_characters_naming_the_field() {
-        for bad in ["", " abc", "abc\n", "a\u{0}b"] {
+        for bad in ["", " abc", "abc\n", "a\u{0}b", ".", ".."] {
             let err = ClientId::new(bad).unwrap_err();
             assert!(err.to_string().starts_with("invalid clientId:"), "{err}");
         }
