@@ -281,7 +281,11 @@ async fn handle(
             "The server encountered an unexpected condition which prevented it from fulfilling the request.",
         ),
         Some(Fault::RateLimited) => {
-            let limit = 300;
+            let limit = shared
+                .lock()
+                .limiter
+                .as_ref()
+                .map_or(300, RateLimiter::limit);
             Reply::rate_limited(1, limit).with_rate_headers(&Verdict {
                 allowed: false,
                 count: limit,

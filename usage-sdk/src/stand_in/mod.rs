@@ -19,13 +19,26 @@
 //!   the bucket; weeks start on Monday), `status429 ⊆ status400` and
 //!   `requests = status200 + status300 + status400 + status500`.
 //! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`; 404 `not.found`.
-//! - **Rate limiting**: a token bucket per access token (see [`StandInBuilder::rate_limit`]);
-//!   429 `too.many.requests.retry.after` with `Retry-After`, and `inin-ratelimit-count`,
-//!   `inin-ratelimit-allowed`, `inin-ratelimit-reset` on every authenticated API response.
+//! - **Rate limiting**: a token bucket per access token; 429 `too.many.requests.retry.after`
+//!   with `Retry-After`, and `inin-ratelimit-*` headers on every authenticated API response
+//!   (see the model below).
 //! - **Correlation**: an `ININ-Correlation-Id` on every response, equal to the error body's
 //!   `contextId`.
 //! - **Faults**: latency, a seeded share of 503s and of dropped connections, and faults
 //!   forced on the next requests ([`RunningStandIn::inject`]).
+//!
+//! # The rate-limit model
+//!
+//! Each access token has a bucket of `requests` (default 300) that refills continuously at
+//! `requests / window` (default 60 s, i.e. 5 per second). A fresh token can burst the whole
+//! bucket, then sustain the refill rate: `rate_limit(3000, 60 s)` drives a steady 50
+//! requests per second. Every request to `/api/v2/…` with a valid token takes one; the token
+//! endpoint, unauthenticated requests and unknown paths are not limited. Headers, after the
+//! request: `inin-ratelimit-allowed` = the limit, `inin-ratelimit-count` = requests in use
+//! (limit minus room left, rounded up), `inin-ratelimit-reset` = whole seconds until the
+//! bucket is full again. A 429's `Retry-After` is the whole number of seconds (at least 1)
+//! until one request fits. Genesys does not document these semantics; the names and the
+//! 300/min default come from its blog and forum.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -210,9 +223,9 @@ impl StandInBuilder {
         self
     }
 
-    /// Per-token limit: a bucket of `requests` refilled smoothly over `window` (see
-    /// the model in the `inin-ratelimit-*` docs of [`StandIn`]'s module). Default 300 per
-    /// 60 s, the Genesys default for client credentials.
+    /// Per-token limit: a bucket of `requests` refilled smoothly over `window` (see the
+    /// [module docs](self#the-rate-limit-model)). Default 300 per 60 s, the Genesys default
+    /// for client credentials.
     pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
         self.rate_limit = Some((requests, window));
         self

@@ -50,6 +50,11 @@ impl RateLimiter {
         }
     }
 
+    /// The bucket size.
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit
+    }
+
     /// Takes one request from `key`'s bucket if it has room.
     pub(crate) fn check(&mut self, key: &str, now: Instant) -> Verdict {
         let capacity = self.limit as f64;
