@@ -56,4 +56,4 @@ pub use query::{
 };
 pub use region::Region;
 pub use retry::RetryPolicy;
-pub use waiter::{PollPolicy, UsageReport};
+pub use waiter::{PollEvent, PollPolicy, UsageReport};

@@ -97,6 +97,20 @@ pub struct UsageReport {
     pub polls: u32,
 }
 
+/// What a waiter saw on one poll.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct PollEvent<'a> {
+    /// The execution polled.
+    pub execution: &'a Execution,
+    /// The poll number, from 1.
+    pub poll: u32,
+    /// The status the server reported, if any.
+    pub status: Option<&'a QueryStatus>,
+    /// Time since the waiter started.
+    pub elapsed: Duration,
+}
+
 impl UsageClient {
     /// Submits an organization usage query and waits for its rows.
     pub async fn organization_usage(
@@ -160,6 +174,17 @@ impl UsageClient {
         execution: &Execution,
         policy: &PollPolicy,
     ) -> Result<UsageReport, Error> {
+        self.wait_observed(execution, policy, |_| {}).await
+    }
+
+    /// Like [`wait_with`](Self::wait_with), calling `observe` after every poll (for progress
+    /// output).
+    pub async fn wait_observed(
+        &self,
+        execution: &Execution,
+        policy: &PollPolicy,
+        mut observe: impl FnMut(&PollEvent<'_>),
+    ) -> Result<UsageReport, Error> {
         let clock = &self.shared.config.clock;
         let started = clock.now();
         let deadline = started + policy.deadline;
@@ -186,6 +211,12 @@ impl UsageClient {
                 status = result.query_status.as_ref().map_or("", QueryStatus::as_str),
                 "polled usage query results"
             );
+            observe(&PollEvent {
+                execution,
+                poll: polls,
+                status: result.query_status.as_ref(),
+                elapsed: clock.now() - started,
+            });
             match result.query_status {
                 Some(QueryStatus::Complete) => {
                     return Ok(UsageReport {
