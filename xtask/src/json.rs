@@ -66,11 +66,13 @@ impl Object {
     }
 
     /// Removes `key`, keeping the order of the others.
+    #[cfg(test)]
     pub fn remove(&mut self, key: &str) -> Option<Json> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)
     }
 
+    #[cfg(test)]
     /// Renames `from` to `to` in place (same position). Returns false when `from` is absent.
     pub fn rename_key(&mut self, from: &str, to: &str) -> bool {
         match self.0.iter_mut().find(|(k, _)| k == from) {
@@ -140,6 +142,7 @@ impl Json {
         }
     }
 
+    #[cfg(test)]
     pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
         match self {
             Json::Array(a) => Some(a),
@@ -185,18 +188,6 @@ impl Json {
             Json::Array(a) => a.get_mut(key.parse::<usize>().ok()?),
             _ => None,
         })
-    }
-
-    /// A short name of the value's kind, for error messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Json::Null => "null",
-            Json::Bool(_) => "a boolean",
-            Json::Number(_) => "a number",
-            Json::String(_) => "a string",
-            Json::Array(_) => "an array",
-            Json::Object(_) => "an object",
-        }
     }
 
     /// The text `json.dump(value, indent=2, ensure_ascii=False)` writes (no trailing newline).

@@ -55,7 +55,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_regen(ws: &Workspace, check: bool, out: &mut dyn std::io::Write) -> Result<ExitCode, String> {
+fn run_regen(
+    ws: &Workspace,
+    check: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<ExitCode, String> {
     match regen::regen(ws, check, out)? {
         Outcome::Stale { written: false } => {
             eprintln!(

@@ -42,7 +42,9 @@ impl Workspace {
 pub enum Outcome {
     UpToDate,
     /// The snapshot was stale; with `--check` nothing was written.
-    Stale { written: bool },
+    Stale {
+        written: bool,
+    },
 }
 
 /// Regenerates the snapshot from the spec; prints the diff to `out`. With `check`, writes

@@ -24,13 +24,13 @@ fn filler_operation(template: &Json, n: usize, verb: &str) -> Json {
     o.insert("summary", format!("Synthetic operation {n}"));
     if let Some(responses) = o.get_mut("responses").and_then(Json::as_object_mut) {
         for (code, r) in responses.iter_mut() {
-            if code.starts_with('2') {
-                if let Some(r) = r.as_object_mut() {
-                    r.insert(
-                        "schema",
-                        Object::new().with("$ref", format!("#/definitions/SyntheticThing{n}")),
-                    );
-                }
+            if code.starts_with('2')
+                && let Some(r) = r.as_object_mut()
+            {
+                r.insert(
+                    "schema",
+                    Object::new().with("$ref", format!("#/definitions/SyntheticThing{n}")),
+                );
             }
         }
     }
@@ -42,7 +42,10 @@ fn filler_definition(template: &Json, n: usize, count: usize) -> Json {
     if let Some(props) = d.get_mut("properties").and_then(Json::as_object_mut) {
         props.insert(
             "next",
-            Object::new().with("$ref", format!("#/definitions/SyntheticThing{}", (n + 1) % count)),
+            Object::new().with(
+                "$ref",
+                format!("#/definitions/SyntheticThing{}", (n + 1) % count),
+            ),
         );
         props.insert(
             "errors",
@@ -77,7 +80,11 @@ pub fn synthetic_upstream(slice_text: &str, target_bytes: usize) -> Result<Strin
     };
     let paths = get(&["paths"])?;
     let definitions = get(&["definitions"])?;
-    let summary_op = get(&["paths", "/api/v2/oauth/clients/{clientId}/usage/summary", "get"])?;
+    let summary_op = get(&[
+        "paths",
+        "/api/v2/oauth/clients/{clientId}/usage/summary",
+        "get",
+    ])?;
     let query_op = get(&["paths", "/api/v2/usage/query", "post"])?;
     let row = get(&["definitions", "ApiUsageRow"])?;
 

@@ -168,7 +168,9 @@ fn apply_one(
             info.insert("title", *title);
             info.insert(
                 DEVIATION_KEY,
-                adjustment.reason.replace("{upstream_title}", upstream_title),
+                adjustment
+                    .reason
+                    .replace("{upstream_title}", upstream_title),
             );
         }
     }

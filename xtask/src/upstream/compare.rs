@@ -162,7 +162,9 @@ fn detect_renames(
             continue;
         };
         if removed.contains(o) && added.contains(n) {
-            renames.entry(o.to_string()).or_insert_with(|| n.to_string());
+            renames
+                .entry(o.to_string())
+                .or_insert_with(|| n.to_string());
         }
     }
     for o in &removed {
@@ -399,9 +401,7 @@ fn compare_operation(id: &str, old: &Json, new: &Json, f: &mut Findings) {
         match new_responses.get(code) {
             None => f.breaking(format!("{id}: response {code} was removed")),
             Some(n) => match (content_schema(o), content_schema(n)) {
-                (Some(os), Some(ns)) => {
-                    compare_schema(&format!("{id} response {code}"), os, ns, f)
-                }
+                (Some(os), Some(ns)) => compare_schema(&format!("{id} response {code}"), os, ns, f),
                 (Some(_), None) => f.breaking(format!("{id}: response {code} lost its body")),
                 (None, Some(_)) => f.change(format!("{id}: response {code} now has a body")),
                 (None, None) => {}

@@ -171,7 +171,12 @@ pub fn convert(text: &str, source: &Source) -> Result<Converted, ImportError> {
     let provenance = swagger.member("x-slice-provenance")?;
     let input_title = info.get("title").and_then(Json::as_str).map(str::to_string);
     let version = info.get("version").cloned().unwrap_or(Json::Null);
-    let source_info = source_info(provenance.as_ref(), input_title.as_deref(), &version, source);
+    let source_info = source_info(
+        provenance.as_ref(),
+        input_title.as_deref(),
+        &version,
+        source,
+    );
     info.insert("x-usage-sdk-source", source_info);
     let rewritten_slice = provenance.is_some() && input_title.as_deref() != Some(UPSTREAM_TITLE);
     let upstream_title = adjustments::upstream_title_text(input_title.as_deref(), rewritten_slice);
@@ -187,9 +192,10 @@ pub fn convert(text: &str, source: &Source) -> Result<Converted, ImportError> {
     spec.insert("paths", paths);
     spec.insert(
         "components",
-        Object::new()
-            .with("schemas", schemas)
-            .with("securitySchemes", security_schemes(&swagger, &used_security)?),
+        Object::new().with("schemas", schemas).with(
+            "securitySchemes",
+            security_schemes(&swagger, &used_security)?,
+        ),
     );
 
     Ok(Converted {
@@ -336,9 +342,7 @@ fn convert_operation(op: &Operation, produces_default: Option<&Json>) -> Result<
                 );
             }
             "query" | "path" | "header" => {
-                let mut q = Object::new()
-                    .with("name", name)
-                    .with("in", location);
+                let mut q = Object::new().with("name", name).with("in", location);
                 if let Some(d) = p.get("description") {
                     q.insert("description", d.clone());
                 }
@@ -400,7 +404,9 @@ fn convert_operation(op: &Operation, produces_default: Option<&Json>) -> Result<
                     let media = m.as_str().unwrap_or("application/json").to_string();
                     (
                         media,
-                        Object::new().with("schema", converted_schema(schema)).into(),
+                        Object::new()
+                            .with("schema", converted_schema(schema))
+                            .into(),
                     )
                 })
                 .collect();

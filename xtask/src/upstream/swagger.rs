@@ -28,6 +28,16 @@ pub struct RawObject<'a> {
 }
 
 impl<'a> RawObject<'a> {
+    fn set(&mut self, key: String, value: &'a RawValue) {
+        match self.index.get(&key) {
+            Some(&i) => self.entries[i].1 = value,
+            None => {
+                self.index.insert(key.clone(), self.entries.len());
+                self.entries.push((key, value));
+            }
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&'a RawValue> {
         self.index.get(key).map(|&i| self.entries[i].1)
     }
@@ -55,14 +65,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
                     index: HashMap::new(),
                 };
                 while let Some(key) = map.next_key::<String>()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    match object.index.get(&key) {
-                        Some(&i) => object.entries[i].1 = value,
-                        None => {
-                            object.index.insert(key.clone(), object.entries.len());
-                            object.entries.push((key, value));
-                        }
-                    }
+                    object.set(key, map.next_value()?);
                 }
                 Ok(object)
             }
@@ -89,7 +92,10 @@ pub struct Operation {
 
 /// A Swagger 2.0 document, read lazily.
 pub struct Swagger<'a> {
-    pub top: RawObject<'a>,
+    /// Every top-level member except `paths` and `definitions`, raw.
+    top: RawObject<'a>,
+    /// Path -> the members of its path item, raw.
+    paths: Option<Vec<(String, RawObject<'a>)>>,
     definitions: Option<RawObject<'a>>,
 }
 
@@ -97,15 +103,67 @@ fn raw_to_json(raw: &RawValue, what: &str) -> Result<Json, ImportError> {
     crate::json::parse(raw.get()).map_err(|e| ImportError::Invalid(format!("{what}: {e}")))
 }
 
+/// The `paths` object: one pass, each path item split into raw members.
+struct Paths<'a>(Vec<(String, RawObject<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Paths<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Paths<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"paths\" to be an object of path items")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Paths<'a>, A::Error> {
+                let mut paths = Vec::new();
+                while let Some(path) = map.next_key::<String>()? {
+                    paths.push((path, map.next_value::<RawObject<'a>>()?));
+                }
+                Ok(Paths(paths))
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Swagger<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Swagger<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object (a Swagger 2.0 document)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Swagger<'a>, A::Error> {
+                let mut doc = Swagger {
+                    top: RawObject {
+                        entries: Vec::new(),
+                        index: HashMap::new(),
+                    },
+                    paths: None,
+                    definitions: None,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "paths" => doc.paths = Some(map.next_value::<Paths<'a>>()?.0),
+                        "definitions" => doc.definitions = Some(map.next_value()?),
+                        _ => doc.top.set(key, map.next_value()?),
+                    }
+                }
+                Ok(doc)
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}
+
 impl<'a> Swagger<'a> {
-    /// Checks that `text` is a Swagger 2.0 document in JSON.
+    /// Checks that `text` is a Swagger 2.0 document in JSON. One pass over the text; nothing
+    /// is parsed into values yet.
     pub fn parse(text: &'a str) -> Result<Self, ImportError> {
-        let top: RawObject<'a> = serde_json::from_str(text).map_err(|e| {
+        let doc: Swagger<'a> = serde_json::from_str(text).map_err(|e| {
             if e.is_data() {
-                ImportError::NotSwagger2(
-                    "the document is JSON, but not an object (a Swagger 2.0 document is a JSON object)"
-                        .to_string(),
-                )
+                ImportError::NotSwagger2(e.to_string())
             } else {
                 ImportError::NotJson(format!(
                     "line {}, column {}: {e} (YAML must be converted to JSON first)",
@@ -114,7 +172,11 @@ impl<'a> Swagger<'a> {
                 ))
             }
         })?;
-        let version = top.get("swagger").map(|v| raw_to_json(v, "swagger")).transpose()?;
+        let version = doc
+            .top
+            .get("swagger")
+            .map(|v| raw_to_json(v, "swagger"))
+            .transpose()?;
         match version.as_ref().and_then(Json::as_str) {
             Some("2.0") => {}
             Some(other) => {
@@ -123,7 +185,7 @@ impl<'a> Swagger<'a> {
                 )));
             }
             None => {
-                let why = match top.get("openapi") {
+                let why = match doc.top.get("openapi") {
                     Some(v) => format!(
                         "it is an OpenAPI {} document; expected the published Swagger 2.0 document",
                         v.get().trim_matches('"')
@@ -133,13 +195,7 @@ impl<'a> Swagger<'a> {
                 return Err(ImportError::NotSwagger2(why));
             }
         }
-        let definitions = match top.get("definitions") {
-            Some(raw) => Some(serde_json::from_str::<RawObject<'a>>(raw.get()).map_err(|e| {
-                ImportError::NotSwagger2(format!("\"definitions\" is not an object: {e}"))
-            })?),
-            None => None,
-        };
-        Ok(Self { top, definitions })
+        Ok(doc)
     }
 
     /// A small top-level member, parsed.
@@ -157,19 +213,14 @@ impl<'a> Swagger<'a> {
         &self,
         wanted: &[&str],
     ) -> Result<(Vec<Operation>, Vec<String>, usize), ImportError> {
-        let Some(paths_raw) = self.top.get("paths") else {
+        let Some(paths) = &self.paths else {
             return Err(ImportError::NotSwagger2(
                 "it has no \"paths\" object".to_string(),
             ));
         };
-        let paths: RawObject = serde_json::from_str(paths_raw.get())
-            .map_err(|e| ImportError::NotSwagger2(format!("\"paths\" is not an object: {e}")))?;
         let mut found: Vec<Option<Operation>> = wanted.iter().map(|_| None).collect();
         let mut total = 0;
-        for (path, item_raw) in paths.iter() {
-            let item: RawObject = serde_json::from_str(item_raw.get()).map_err(|e| {
-                ImportError::NotSwagger2(format!("paths.{path} is not an object: {e}"))
-            })?;
+        for (path, item) in paths {
             for (method, op_raw) in item.iter() {
                 if !METHODS.contains(&method) {
                     continue;
