@@ -57,3 +57,8 @@ pub use query::{
 pub use region::Region;
 pub use retry::RetryPolicy;
 pub use waiter::{PollEvent, PollPolicy, UsageReport};
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(all(doctest, feature = "stand-in"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
