@@ -132,6 +132,18 @@ macro_rules! api_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => stringify!($variant),)* }
             }
+
+            /// The value whose API name is exactly `s` (the server is case-sensitive).
+            #[cfg_attr(not(feature = "stand-in"), allow(dead_code))]
+            pub(crate) fn from_wire(s: &str) -> Option<Self> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+
+            /// The API names, comma-separated, for error messages.
+            pub(crate) fn names() -> String {
+                let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                names.join(", ")
+            }
         }
 
         impl fmt::Display for $name {
@@ -148,10 +160,7 @@ macro_rules! api_enum {
                     .iter()
                     .copied()
                     .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                        Error::invalid($field, format!("{s:?} is not one of {}", names.join(", ")))
-                    })
+                    .ok_or_else(|| Error::invalid($field, format!("{s:?} is not one of {}", $name::names())))
             }
         }
     };

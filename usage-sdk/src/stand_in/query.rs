@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, NaiveDateTime, Nai
 use serde_json::Value;
 
 use super::data::{Counts, Dataset};
+use crate::query::{Granularity, GroupBy as Dimension, Metric};
 use crate::raw::types::ApiUsageRow;
 
 /// A rejected request: always a 400 with an `ErrorBody.code`.
@@ -23,32 +24,6 @@ impl QueryError {
             message: message.into(),
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Granularity {
-    Day,
-    Week,
-    Month,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dimension {
-    OAuthClientId,
-    OrganizationId,
-    UserId,
-    TemplateUri,
-    HttpMethod,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Metric {
-    Status200,
-    Status300,
-    Status400,
-    Status500,
-    Status429,
-    Requests,
 }
 
 /// A validated query, the body of either POST or the summary's equivalent.
@@ -159,59 +134,46 @@ pub(crate) fn validate(
     let (start, end) = parse_interval(&request.interval)?;
     let granularity = match request.granularity.as_deref() {
         None => None,
-        Some("Day") => Some(Granularity::Day),
-        Some("Week") => Some(Granularity::Week),
-        Some("Month") => Some(Granularity::Month),
-        Some(other) => {
-            return Err(QueryError::new(
+        Some(value) => Some(Granularity::from_wire(value).ok_or_else(|| {
+            QueryError::new(
                 "invalid.value",
-                format!("Invalid granularity '{other}': expected one of Day, Week, Month."),
-            ));
-        }
+                format!(
+                    "Invalid granularity '{value}': expected one of {}.",
+                    Granularity::names()
+                ),
+            )
+        })?),
     };
     let mut group_by = Vec::new();
     for value in &request.group_by {
-        let dimension = match value.as_str() {
-            "OAuthClientId" => Dimension::OAuthClientId,
-            "OrganizationId" => Dimension::OrganizationId,
-            "UserId" if !client_query => Dimension::UserId,
-            "TemplateUri" => Dimension::TemplateUri,
-            "HttpMethod" => Dimension::HttpMethod,
-            other => {
+        let dimension = Dimension::from_wire(value)
+            .filter(|d| !(client_query && *d == Dimension::UserId))
+            .ok_or_else(|| {
                 let allowed = if client_query {
                     "OAuthClientId, OrganizationId, TemplateUri, HttpMethod"
                 } else {
                     "OAuthClientId, OrganizationId, UserId, TemplateUri, HttpMethod"
                 };
-                return Err(QueryError::new(
+                QueryError::new(
                     "invalid.value",
-                    format!("Invalid groupBy '{other}': expected one of {allowed}."),
-                ));
-            }
-        };
+                    format!("Invalid groupBy '{value}': expected one of {allowed}."),
+                )
+            })?;
         if !group_by.contains(&dimension) {
             group_by.push(dimension);
         }
     }
     let mut metrics = Vec::new();
     for value in &request.metrics {
-        let metric = match value.as_str() {
-            "Status200" => Metric::Status200,
-            "Status300" => Metric::Status300,
-            "Status400" => Metric::Status400,
-            "Status500" => Metric::Status500,
-            "Status429" => Metric::Status429,
-            "Requests" => Metric::Requests,
-            other => {
-                return Err(QueryError::new(
-                    "invalid.value",
-                    format!(
-                        "Invalid metric '{other}': expected one of Status200, Status300, \
-                         Status400, Status500, Status429, Requests."
-                    ),
-                ));
-            }
-        };
+        let metric = Metric::from_wire(value).ok_or_else(|| {
+            QueryError::new(
+                "invalid.value",
+                format!(
+                    "Invalid metric '{value}': expected one of {}.",
+                    Metric::names()
+                ),
+            )
+        })?;
         if !metrics.contains(&metric) {
             metrics.push(metric);
         }
