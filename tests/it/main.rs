@@ -2,6 +2,7 @@
 //! One module per area; shared fixtures live in `support`.
 
 mod client;
+mod end_to_end;
 mod logs;
 mod raw_client;
 mod scripted;
