@@ -18,6 +18,9 @@ use crate::config::{Config, Credentials, Secret};
 use crate::error::{AuthError, Error};
 use crate::transport::{Attempts, send};
 
+/// The longest token lifetime believed, in seconds.
+const MAX_LIFETIME_S: u64 = 366 * 86_400;
+
 /// An `Authorization: Bearer …` header value, marked sensitive so it is never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Bearer(HeaderValue);
@@ -196,7 +199,8 @@ impl ClientCredentialsFlow {
         }
         // Genesys tokens live 24 h; renew a little early (a tenth of the lifetime, at most a
         // minute) so a call never starts with a token about to expire.
-        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(86_399));
+        // Capped at a year: a hostile `expires_in` (u64::MAX) must not overflow `Instant`.
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(86_399).min(MAX_LIFETIME_S));
         let margin = (lifetime / 10).min(Duration::from_secs(60));
         tracing::debug!(lifetime_s = lifetime.as_secs(), "obtained an access token");
         Ok(CachedToken {

@@ -168,7 +168,12 @@ pub(crate) async fn send(
                 return result;
             }
         };
-        if clock.now() + wait > started + policy.max_elapsed {
+        // Checked: a hostile `Retry-After` (u64::MAX seconds) under a raised cap, or an
+        // unlimited `max_elapsed`, must not overflow `Instant`. A wait past the end of
+        // representable time ends the call; an unrepresentable limit is no limit.
+        let resume_at = clock.now().checked_add(wait);
+        let limit = started.checked_add(policy.max_elapsed);
+        if resume_at.is_none() || limit.is_some_and(|limit| resume_at > Some(limit)) {
             attempts.lock().gave_up = Some(GiveUpReason::Exhausted);
             return result;
         }
