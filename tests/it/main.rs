@@ -5,6 +5,8 @@ mod client;
 mod end_to_end;
 mod logs;
 mod raw_client;
+mod raw_tcp;
+mod reliability;
 mod scripted;
 mod stand_in;
 mod support;

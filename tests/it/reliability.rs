@@ -1,0 +1,761 @@
+//! Reliability and security of `UsageClient` under faults (issue #6): every scenario ends in a
+//! correct result or a typed error, within a bound, without a panic, and with no request sent
+//! more often than the retry rules allow (a POST again only after 429, 503 or a refused
+//! connection; a GET also after 502, 504 and transport errors).
+//!
+//! Retry waits run on a [`ManualClock`], so backoffs and `Retry-After` cost no real time; only
+//! request timeouts are real. Each scenario prints one `scenario |` line (run with
+//! `--nocapture` to see them).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use usage_sdk::stand_in::{Fault, Route, StandIn};
+use usage_sdk::time::ManualClock;
+use usage_sdk::{
+    AuthError, ClientId, ClientQuery, Config, ConfigBuilder, Days, Error, Execution, ExecutionId,
+    GroupBy, Interval, Metric, OrganizationQuery, QueryStatus, RetryPolicy, UsageClient,
+};
+
+use crate::raw_tcp::{Act, RawServer, head};
+use crate::scripted::{Reply, ScriptedServer};
+
+const TOKEN: &str = "reliability-token-5b1e07";
+const SECRET: &str = "reliability-secret-c4d2aa";
+const EXECUTION: &str = "9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1";
+const ORG_QUERY: &str = "/api/v2/usage/query";
+const ORG_RESULTS: &str = "/api/v2/usage/query/9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1/results";
+/// No scenario may take longer than this, whatever the server does.
+const BOUND: Duration = Duration::from_secs(10);
+
+fn interval() -> Interval {
+    "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".parse().unwrap()
+}
+
+fn org_query() -> OrganizationQuery {
+    OrganizationQuery::builder(interval())
+        .metrics([Metric::Requests])
+        .build()
+        .unwrap()
+}
+
+fn org_execution() -> Execution {
+    Execution::organization(ExecutionId::new(EXECUTION).unwrap())
+}
+
+/// A config for `base_url` with a static token, retry waits on `clock` and no jitter.
+fn config(base_url: &str, clock: &ManualClock) -> ConfigBuilder {
+    Config::builder()
+        .base_url(base_url)
+        .access_token(TOKEN)
+        .retry(RetryPolicy::default().with_jitter(false))
+        .request_timeout(Duration::from_secs(5))
+        .clock(Arc::new(clock.clone()))
+}
+
+fn client(builder: ConfigBuilder) -> UsageClient {
+    UsageClient::new(builder.build().unwrap()).unwrap()
+}
+
+/// Awaits `call` within [`BOUND`]; returns its output and how long it took.
+async fn bounded<T>(call: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let out = tokio::time::timeout(BOUND, call)
+        .await
+        .expect("the call must end within the bound, whatever the server does");
+    (out, started.elapsed())
+}
+
+/// One line of the scenario table.
+fn report(scenario: &str, outcome: &str, requests: usize, took: Duration) {
+    eprintln!("scenario | {scenario} | {outcome} | {requests} | {took:.2?}");
+}
+
+fn secs(values: &[f64]) -> Vec<Duration> {
+    values.iter().map(|s| Duration::from_secs_f64(*s)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits and 5xx, on the stand-in's fault knobs.
+// ---------------------------------------------------------------------------------------------
+
+async fn stand_in_client(
+    stand_in: &usage_sdk::stand_in::RunningStandIn,
+    clock: &ManualClock,
+) -> UsageClient {
+    let demo = stand_in.demo_client();
+    client(
+        config(&stand_in.base_url(), clock)
+            .client_credentials(demo.id.clone(), demo.secret.clone()),
+    )
+}
+
+#[tokio::test]
+async fn a_429_storm_with_retry_after_spends_the_attempt_budget_then_a_short_one_passes() {
+    let stand_in = StandIn::builder()
+        .no_rate_limit()
+        .execution_time(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let clock = ManualClock::new();
+    let client = stand_in_client(&stand_in, &clock).await;
+
+    stand_in.inject(Fault::RateLimited, 5);
+    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let err = result.unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((api.status, api.attempts), (429, 5));
+    assert_eq!(api.retry_after, Some(Duration::from_secs(1)));
+    assert_eq!(api.code(), Some("too.many.requests.retry.after"));
+    let posts = stand_in.stats().requests_to(Route::PostUsageQuery);
+    assert_eq!(posts, 5, "a POST is re-sent after a 429, within the budget");
+    assert_eq!(clock.sleeps(), secs(&[1.0; 4]), "Retry-After: 1 honoured");
+    report(
+        "429 storm, Retry-After: 1 (POST)",
+        "Api 429 after 5 attempts",
+        posts as usize,
+        took,
+    );
+
+    stand_in.reset_stats();
+    stand_in.inject(Fault::RateLimited, 2);
+    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    result.unwrap();
+    assert_eq!(stand_in.stats().requests_to(Route::PostUsageQuery), 3);
+    assert_eq!(stand_in.stats().token_requests(), 0, "the token is reused");
+    report("two 429s then 202 (POST)", "Ok on attempt 3", 3, took);
+}
+
+#[tokio::test]
+async fn a_429_storm_without_retry_after_backs_off_exponentially_then_reports_429() {
+    let server = ScriptedServer::start(|_, _| {
+        Reply::json(
+            429,
+            json!({"message": "slow down", "code": "too.many.requests", "status": 429}),
+        )
+    })
+    .await;
+    let clock = ManualClock::new();
+    let (result, took) =
+        bounded(client(config(&server.base_url, &clock)).submit_organization_query(&org_query()))
+            .await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::Api(api) if api.status == 429 && api.attempts == 5 && api.retry_after.is_none()),
+        "{err:?}"
+    );
+    assert_eq!(clock.sleeps(), secs(&[0.5, 1.0, 2.0, 4.0]));
+    let posts = server.requests_to("POST", ORG_QUERY).len();
+    assert_eq!(posts, 5);
+    report(
+        "429 storm, no Retry-After (POST)",
+        "Api 429 after 5 attempts, backoff 0.5-4 s",
+        posts,
+        took,
+    );
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_cap_or_unparsable_never_stalls_or_panics() {
+    let hours_ahead = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .to_rfc2822()
+        .replace("+0000", "GMT");
+    let cases: Vec<(&str, String, usize, Option<u64>)> = vec![
+        // (what, Retry-After, GETs expected with max_attempts 3, retry_after reported)
+        ("11 s, above a 10 s cap", "11".into(), 1, Some(11)),
+        ("an HTTP-date two hours ahead", hours_ahead, 1, None),
+        ("u64::MAX seconds", u64::MAX.to_string(), 1, Some(u64::MAX)),
+        (
+            "a number beyond u64",
+            "99999999999999999999999".into(),
+            3,
+            None,
+        ),
+        ("negative", "-5".into(), 3, None),
+        ("not a number", "soon".into(), 3, None),
+    ];
+    for (what, retry_after, expected_gets, reported) in cases {
+        let value = retry_after.clone();
+        let server = ScriptedServer::start(move |_, _| {
+            Reply::error(503, "service.unavailable", "down").header("Retry-After", &value)
+        })
+        .await;
+        let clock = ManualClock::new();
+        let client = client(
+            config(&server.base_url, &clock).retry(
+                RetryPolicy::default()
+                    .with_jitter(false)
+                    .with_max_attempts(3)
+                    .with_retry_after_cap(Duration::from_secs(10)),
+            ),
+        );
+        let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+        let err = result.unwrap_err();
+        let Error::Api(api) = &err else {
+            panic!("{what}: {err:?}")
+        };
+        assert_eq!(api.status, 503, "{what}");
+        let gets = server.requests_to("GET", ORG_RESULTS).len();
+        assert_eq!(gets, expected_gets, "{what}");
+        if let Some(seconds) = reported {
+            assert_eq!(
+                api.retry_after,
+                Some(Duration::from_secs(seconds)),
+                "{what}"
+            );
+        }
+        if expected_gets == 1 {
+            assert_eq!(api.retry_after_cap, Some(Duration::from_secs(10)), "{what}");
+            assert!(err.to_string().contains("cap"), "{what}: {err}");
+            assert!(clock.sleeps().is_empty(), "{what}");
+        } else {
+            // Ignored: the exponential backoff applies.
+            assert_eq!(clock.sleeps(), secs(&[0.5, 1.0]), "{what}");
+        }
+        report(
+            &format!("503 with Retry-After {what} (GET)"),
+            "Api 503",
+            gets,
+            took,
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unlimited_retry_after_cap_with_a_huge_retry_after_gives_up_instead_of_overflowing() {
+    // A caller who raises the cap to "always honour Retry-After" must not turn a hostile
+    // Retry-After into a panic (Instant + u64::MAX s overflows) or an endless wait.
+    let server = ScriptedServer::start(|_, _| {
+        Reply::error(429, "too.many.requests.retry.after", "later")
+            .header("Retry-After", &u64::MAX.to_string())
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(
+        config(&server.base_url, &clock).retry(
+            RetryPolicy::default()
+                .with_jitter(false)
+                .with_retry_after_cap(Duration::MAX)
+                .with_max_elapsed(Duration::MAX),
+        ),
+    );
+    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::Api(api) if api.status == 429 && api.attempts == 1),
+        "{err:?}"
+    );
+    assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+    let posts = server.requests_to("POST", ORG_QUERY).len();
+    assert_eq!(posts, 1);
+    report(
+        "429 Retry-After u64::MAX, cap and max_elapsed unlimited",
+        "Api 429 at once",
+        posts,
+        took,
+    );
+}
+
+#[tokio::test]
+async fn bursts_of_503_are_retried_for_posts_and_gets_but_500_is_not_retried() {
+    let stand_in = StandIn::builder()
+        .no_rate_limit()
+        .execution_time(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let clock = ManualClock::new();
+    let client = stand_in_client(&stand_in, &clock).await;
+
+    stand_in.inject(Fault::Unavailable, 3);
+    let (execution, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let execution = execution.unwrap();
+    assert_eq!(stand_in.stats().requests_to(Route::PostUsageQuery), 4);
+    report("three 503s then 202 (POST)", "Ok on attempt 4", 4, took);
+
+    stand_in.inject(Fault::Unavailable, 3);
+    let (result, took) = bounded(client.fetch_results(&execution)).await;
+    assert_eq!(result.unwrap().query_status, Some(QueryStatus::Complete));
+    assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 4);
+    report("three 503s then 200 (GET)", "Ok on attempt 4", 4, took);
+
+    stand_in.inject(Fault::Unavailable, 5);
+    let (result, took) = bounded(client.fetch_results(&execution)).await;
+    assert!(matches!(result, Err(Error::Api(api)) if api.status == 503 && api.attempts == 5));
+    assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 9);
+    report("503 storm (GET)", "Api 503 after 5 attempts", 5, took);
+
+    stand_in.reset_stats();
+    stand_in.inject(Fault::InternalError, 2);
+    let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (get, _) = bounded(client.fetch_results(&execution)).await;
+    assert!(matches!(post, Err(Error::Api(api)) if api.status == 500 && api.attempts == 1));
+    assert!(matches!(get, Err(Error::Api(api)) if api.status == 500 && api.attempts == 1));
+    let stats = stand_in.stats();
+    assert_eq!(stats.requests_to(Route::PostUsageQuery), 1);
+    assert_eq!(stats.requests_to(Route::GetUsageQueryResults), 1);
+    report("500 (POST and GET)", "Api 500, not retried", 1, took);
+}
+
+#[tokio::test]
+async fn gateway_errors_exhaust_the_budget_for_gets_and_are_not_retried_for_posts() {
+    let server = ScriptedServer::start(|request, _| match request.method.as_str() {
+        "GET" => Reply::error(502, "bad.gateway", "proxy"),
+        _ => Reply::error(504, "request.timeout", "slow"),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(config(&server.base_url, &clock));
+    let (get, took) = bounded(client.fetch_results(&org_execution())).await;
+    assert!(matches!(get, Err(Error::Api(api)) if api.status == 502 && api.attempts == 5));
+    let gets = server.requests_to("GET", ORG_RESULTS).len();
+    assert_eq!(gets, 5);
+    report("502 storm (GET)", "Api 502 after 5 attempts", gets, took);
+    let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
+    assert!(matches!(post, Err(Error::Api(api)) if api.status == 504 && api.attempts == 1));
+    assert_eq!(server.requests_to("POST", ORG_QUERY).len(), 1);
+    report("504 (POST)", "Api 504, not retried", 1, took);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections: refused, dropped before the answer, dropped or stalled mid-body.
+// ---------------------------------------------------------------------------------------------
+
+fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_for_gets_and_for_the_token_request() {
+    let base = format!("http://127.0.0.1:{}", unused_port());
+    let clock = ManualClock::new();
+    let (get, took) = bounded(client(config(&base, &clock)).fetch_results(&org_execution())).await;
+    let err = get.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { attempts: 5, source, .. } if source.is_connect()),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("could not connect"), "{err}");
+    assert_eq!(clock.sleeps().len(), 4);
+    report(
+        "connection refused (GET)",
+        "Transport after 5 attempts",
+        5,
+        took,
+    );
+
+    let clock = ManualClock::new();
+    let token_down = client(config(&base, &clock).client_credentials("bot", SECRET));
+    let (post, took) = bounded(token_down.submit_organization_query(&org_query())).await;
+    let err = post.unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(AuthError::Transport { source, .. }) if source.is_connect()),
+        "{err:?}"
+    );
+    assert_eq!(clock.sleeps().len(), 4, "nothing was sent: safe to retry");
+    assert_eq!(token_down.token_requests(), 1);
+    assert!(!format!("{err} {err:?}").contains(SECRET));
+    report(
+        "token endpoint refused",
+        "Auth::Transport after 5 attempts",
+        5,
+        took,
+    );
+}
+
+#[tokio::test]
+async fn a_connection_dropped_before_the_answer_retries_gets_only() {
+    let stand_in = StandIn::builder()
+        .no_rate_limit()
+        .execution_time(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let clock = ManualClock::new();
+    let client = stand_in_client(&stand_in, &clock).await;
+    let execution = client
+        .submit_organization_query(&org_query())
+        .await
+        .unwrap();
+
+    stand_in.inject(Fault::Drop, 1);
+    let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let err = post.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { attempts: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        stand_in.stats().requests_to(Route::PostUsageQuery),
+        2,
+        "the dropped POST may have been processed: not re-sent"
+    );
+    report(
+        "dropped before the answer (POST)",
+        "Transport, not retried",
+        1,
+        took,
+    );
+
+    stand_in.inject(Fault::Drop, 2);
+    let (get, took) = bounded(client.fetch_results(&execution)).await;
+    assert_eq!(get.unwrap().query_status, Some(QueryStatus::Complete));
+    assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 3);
+    report("dropped twice, then 200 (GET)", "Ok on attempt 3", 3, took);
+
+    stand_in.inject(Fault::Drop, 5);
+    let (get, took) = bounded(client.fetch_results(&execution)).await;
+    assert!(matches!(get, Err(Error::Transport { attempts: 5, .. })));
+    assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 8);
+    assert_eq!(stand_in.stats().dropped, 8);
+    report(
+        "dropped every time (GET)",
+        "Transport after 5 attempts",
+        5,
+        took,
+    );
+}
+
+/// A 200 that promises `{"queryStatus":"Complete"...}` and breaks off after 20 bytes.
+fn mid_body() -> Act {
+    Act::CloseMidBody {
+        head: head(200, &[("Content-Type", "application/json")], Some(400)),
+        partial: br#"{"queryStatus":"Comp"#.to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn a_connection_dropped_mid_body_is_a_transport_error_sent_once() {
+    let server = RawServer::start(|request, _| match request.method.as_str() {
+        "POST" => Act::CloseMidBody {
+            head: head(202, &[("Content-Type", "application/json")], Some(400)),
+            partial: br#"{"executionId":"9f3"#.to_vec(),
+        },
+        _ => mid_body(),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(config(&server.base_url, &clock));
+    for (what, call) in [
+        (
+            "POST",
+            Box::pin(async {
+                client
+                    .submit_organization_query(&org_query())
+                    .await
+                    .map(drop)
+            }) as std::pin::Pin<Box<dyn Future<Output = Result<(), Error>>>>,
+        ),
+        (
+            "GET",
+            Box::pin(async { client.fetch_results(&org_execution()).await.map(drop) }),
+        ),
+    ] {
+        let before = server.requests().len();
+        let (result, took) = bounded(call).await;
+        let err = result.unwrap_err();
+        assert!(matches!(&err, Error::Transport { .. }), "{what}: {err:?}");
+        let sent = server.requests().len() - before;
+        // The body is read after the retry loop: a broken body is not re-requested, even for a
+        // GET. The caller sees a transport error and may call again.
+        assert_eq!(sent, 1, "{what}");
+        report(
+            &format!("dropped mid-body ({what})"),
+            "Transport, not retried",
+            sent,
+            took,
+        );
+    }
+    assert!(clock.sleeps().is_empty());
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_past_the_request_timeout_ends_in_a_timeout_error() {
+    let server = RawServer::start(|_, _| Act::Stall {
+        head: head(200, &[("Content-Type", "application/json")], Some(400)),
+        partial: br#"{"queryStatus":"#.to_vec(),
+        hold: Duration::from_secs(30),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client =
+        client(config(&server.base_url, &clock).request_timeout(Duration::from_millis(300)));
+    let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { source, .. } if source.is_timeout()),
+        "{err:?}"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let gets = server.requests().len();
+    assert_eq!(gets, 1);
+    report(
+        "body stalls past a 300 ms timeout (GET)",
+        "Transport timeout",
+        gets,
+        took,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies that are not what the API defines.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
+    let server = RawServer::start(|request, _| {
+        let json = [("Content-Type", "application/json")];
+        match (request.method.as_str(), request.path()) {
+            ("POST", ORG_QUERY) => Act::respond(
+                202,
+                &[("Content-Type", "text/html"), ("ININ-Correlation-Id", "corr-html")],
+                "<html><body>Service maintenance</body></html>",
+            ),
+            ("GET", ORG_RESULTS) => Act::respond(
+                200,
+                &json,
+                r#"{"queryStatus":"Complete","results":[{"clientId":"c"#,
+            ),
+            ("GET", "/api/v2/usage/query/utf8/results") => {
+                Act::respond(200, &json, b"{\"queryStatus\":\"Comp\xff\xfete\"}".to_vec())
+            }
+            ("GET", "/api/v2/usage/query/utf8-error/results") => {
+                let mut bytes = head(500, &json, Some(12)).into_bytes();
+                bytes.extend_from_slice(b"\xff\xfe\xfd{\"code\":1}");
+                Act::Raw(bytes)
+            }
+            _ => {
+                // A header value that is not UTF-8, on an otherwise fine answer.
+                let body = br#"{"queryStatus":"Running"}"#;
+                let mut bytes = format!(
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nININ-Correlation-Id: ",
+                    body.len()
+                )
+                .into_bytes();
+                bytes.extend_from_slice(b"\xc3\x28\xff\r\n\r\n");
+                bytes.extend_from_slice(body);
+                Act::Raw(bytes)
+            }
+        }
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(config(&server.base_url, &clock));
+    let execution = |id: &str| Execution::organization(ExecutionId::new(id).unwrap());
+
+    let (html, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let err = html.unwrap_err();
+    let Error::Decode(decode) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(decode.status, 202);
+    assert_eq!(decode.correlation_id.as_deref(), Some("corr-html"));
+    assert!(decode.snippet.starts_with("<html>"), "{}", decode.snippet);
+    report(
+        "202 with an HTML body (POST)",
+        "Decode, not retried",
+        1,
+        took,
+    );
+
+    let (truncated, took) = bounded(client.fetch_results(&org_execution())).await;
+    let err = truncated.unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode(d) if d.status == 200
+            && d.source.as_ref().is_some_and(|e| e.is_eof())),
+        "{err:?}"
+    );
+    report("200 with truncated JSON (GET)", "Decode (EOF)", 1, took);
+
+    let (utf8, took) = bounded(client.fetch_results(&execution("utf8"))).await;
+    let err = utf8.unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode(d) if d.status == 200),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains('\u{fffd}'), "lossy snippet: {err}");
+    report(
+        "200 with invalid UTF-8 in a string (GET)",
+        "Decode",
+        1,
+        took,
+    );
+
+    let (utf8_error, took) = bounded(client.fetch_results(&execution("utf8-error"))).await;
+    assert!(
+        matches!(&utf8_error, Err(Error::Api(api)) if api.status == 500 && api.body.is_none()),
+        "{utf8_error:?}"
+    );
+    report(
+        "500 with a non-UTF-8 body (GET)",
+        "Api 500, no body",
+        1,
+        took,
+    );
+
+    let (odd_header, took) = bounded(client.fetch_results(&execution("odd-header"))).await;
+    let result = odd_header.unwrap();
+    assert_eq!(result.query_status, Some(QueryStatus::Running));
+    report(
+        "200 with a non-UTF-8 header value (GET)",
+        "Ok, header ignored",
+        1,
+        took,
+    );
+
+    assert_eq!(server.requests().len(), 5, "no decode failure was retried");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The token endpoint.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_token_endpoint_that_refuses_the_client_stops_before_any_api_request() {
+    let stand_in = StandIn::builder()
+        .unauthorized_client(true)
+        .start()
+        .await
+        .unwrap();
+    let clock = ManualClock::new();
+    let client = stand_in_client(&stand_in, &clock).await;
+    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(AuthError::Rejected { status: 400, error, .. })
+            if error.as_deref() == Some("unauthorized_client")),
+        "{err:?}"
+    );
+    let stats = stand_in.stats();
+    assert_eq!(stats.token_requests(), 1, "a 400 is not retried");
+    assert_eq!(stats.total_requests(), 1, "no API request without a token");
+    assert!(!format!("{err} {err:?}").contains(&stand_in.demo_client().secret));
+    report(
+        "token endpoint: 400 unauthorized_client",
+        "Auth::Rejected",
+        1,
+        took,
+    );
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_is_down_gives_auth_errors_within_the_retry_rules() {
+    let server = RawServer::start(|request, _| match request.target.as_str() {
+        "/unavailable/oauth/token" => Act::json(503, json!({"error": "temporarily_unavailable"})),
+        "/drops/oauth/token" => Act::Close,
+        "/mid-body/oauth/token" => Act::CloseMidBody {
+            head: head(200, &[("Content-Type", "application/json")], Some(200)),
+            partial: format!(r#"{{"access_token":"{TOKEN}"#).into_bytes(),
+        },
+        _ => Act::json(200, json!({"queryStatus": "Complete"})),
+    })
+    .await;
+    for (path, expected_posts) in [("unavailable", 5), ("drops", 1), ("mid-body", 1)] {
+        let clock = ManualClock::new();
+        let client = client(
+            config(&server.base_url, &clock)
+                .client_credentials("bot", SECRET)
+                .token_url(format!("{}/{path}/oauth/token", server.base_url)),
+        );
+        let before = server.requests().len();
+        let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+        let err = result.unwrap_err();
+        let sent = server.requests().len() - before;
+        match path {
+            "unavailable" => assert!(
+                matches!(&err, Error::Auth(AuthError::Rejected { status: 503, .. })),
+                "{err:?}"
+            ),
+            _ => assert!(
+                matches!(&err, Error::Auth(AuthError::Transport { .. })),
+                "{path}: {err:?}"
+            ),
+        }
+        assert_eq!(
+            sent, expected_posts,
+            "{path}: token POSTs, and no API request"
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains(SECRET) && !shown.contains(TOKEN),
+            "{path}: {shown}"
+        );
+        report(
+            &format!("token endpoint: {path}"),
+            &format!("{err:.40}"),
+            sent,
+            took,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_response_with_the_wrong_shape_is_malformed_and_never_quoted() {
+    let bodies = [
+        json!({"access_token": TOKEN, "expires_in": "soon"}),
+        json!({"access_token": TOKEN, "expires_in": -1}),
+        json!({"access_token": TOKEN, "expires_in": 1e300}),
+        json!({"token": TOKEN}),
+        json!({"access_token": ""}),
+        json!([TOKEN]),
+    ];
+    let count = bodies.len();
+    let server = RawServer::start(move |_, n| Act::json(200, bodies[n % count].clone())).await;
+    for _ in 0..count {
+        let clock = ManualClock::new();
+        let client = client(config(&server.base_url, &clock).client_credentials("bot", SECRET));
+        let (result, _) = bounded(client.fetch_results(&org_execution())).await;
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, Error::Auth(AuthError::Malformed { .. })),
+            "{err:?}"
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+    }
+    assert_eq!(
+        server.requests().len(),
+        count,
+        "one token request each, no API request"
+    );
+}
+
+#[tokio::test]
+async fn a_token_with_an_absurd_lifetime_is_used_without_overflowing_the_clock() {
+    let server = RawServer::start(|request, n| match request.path() {
+        "/oauth/token" if n == 0 => Act::token("short-lived-token", 0),
+        "/oauth/token" => Act::token(TOKEN, u64::MAX),
+        _ => Act::json(200, json!({"queryStatus": "Running"})),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(config(&server.base_url, &clock).client_credentials("bot", SECRET));
+    for _ in 0..3 {
+        let (result, _) = bounded(client.fetch_results(&org_execution())).await;
+        assert_eq!(result.unwrap().query_status, Some(QueryStatus::Running));
+    }
+    // expires_in 0 is renewed on the next call; u64::MAX seconds is kept (and never overflows).
+    assert_eq!(client.token_requests(), 2);
+    let auth: Vec<_> = server
+        .requests_to("GET", ORG_RESULTS)
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        auth,
+        [
+            "Bearer short-lived-token",
+            &format!("Bearer {TOKEN}"),
+            &format!("Bearer {TOKEN}")
+        ]
+    );
+}
