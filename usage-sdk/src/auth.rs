@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::config::{Config, Credentials, Secret};
 use crate::error::{AuthError, Error};
-use crate::transport::{Attempts, send};
+use crate::transport::{Attempts, body_too_large, send};
 
 /// The longest token lifetime believed, in seconds.
 const MAX_LIFETIME_S: u64 = 366 * 86_400;
@@ -169,7 +169,15 @@ impl ClientCredentialsFlow {
         let body = response
             .bytes()
             .await
-            .map_err(|source| transport_error(&self.token_url, source))?;
+            .map_err(|source| match body_too_large(&source) {
+                Some(too_large) => Error::ResponseTooLarge {
+                    operation: "oauth_token",
+                    status: status.as_u16(),
+                    limit: too_large.limit,
+                    content_length: too_large.content_length,
+                },
+                None => transport_error(&self.token_url, source),
+            })?;
         if !status.is_success() {
             let parsed: Option<TokenError> = serde_json::from_slice(&body).ok();
             let (error, description) = match parsed {

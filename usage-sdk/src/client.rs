@@ -15,7 +15,9 @@ use crate::ids::{ClientId, ExecutionId};
 use crate::query::{ClientQuery, Days, OrganizationQuery};
 use crate::raw;
 use crate::raw::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
-use crate::transport::{AttemptRecord, Attempts, CallContext, GiveUpReason, correlation_id};
+use crate::transport::{
+    AttemptRecord, Attempts, CallContext, GiveUpReason, body_too_large, correlation_id,
+};
 
 /// A client of the Genesys Cloud Usage API. Cheap to clone; clones share the connection pool
 /// and the token cache.
@@ -334,6 +336,15 @@ async fn map_error(
                     snippet: snippet(&body, 200),
                     source: Some(source),
                 }))
+            }
+        }
+        Raw::ResponseBodyError(source) if body_too_large(&source).is_some() => {
+            let too_large = body_too_large(&source).expect("checked in the guard");
+            Error::ResponseTooLarge {
+                operation,
+                status: record.status.map_or(0, |s| s.as_u16()),
+                limit: too_large.limit,
+                content_length: too_large.content_length,
             }
         }
         Raw::CommunicationError(source)

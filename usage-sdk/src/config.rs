@@ -68,6 +68,10 @@ pub enum Credentials {
     AccessToken(Secret),
 }
 
+/// The default of [`ConfigBuilder::max_response_size`]: far above any usage report seen, far
+/// below what would hurt a small container.
+const DEFAULT_MAX_RESPONSE_SIZE: u64 = 128 << 20;
+
 /// Connection and request timeouts. Both apply to every attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,6 +101,7 @@ pub struct Config {
     pub(crate) poll: PollPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) user_agent: String,
+    pub(crate) max_response_size: u64,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -183,6 +188,11 @@ impl Config {
     pub fn user_agent(&self) -> &str {
         &self.user_agent
     }
+
+    /// The largest response body read, in bytes (see [`ConfigBuilder::max_response_size`]).
+    pub fn max_response_size(&self) -> u64 {
+        self.max_response_size
+    }
 }
 
 /// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
@@ -197,6 +207,7 @@ pub struct ConfigBuilder {
     poll: PollPolicy,
     timeouts: Timeouts,
     user_agent_suffix: Option<String>,
+    max_response_size: u64,
     clock: Arc<dyn Clock>,
 }
 
@@ -211,6 +222,7 @@ impl Default for ConfigBuilder {
             poll: PollPolicy::default(),
             timeouts: Timeouts::default(),
             user_agent_suffix: None,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             clock: Arc::new(TokioClock),
         }
     }
@@ -291,6 +303,15 @@ impl ConfigBuilder {
         self
     }
 
+    /// The largest response body the client reads, in bytes; default 128 MiB. A larger body
+    /// (by its `Content-Length`, or counted while reading) fails the call with
+    /// [`Error::ResponseTooLarge`] instead of being buffered: the generated client reads bodies
+    /// whole, so without a limit a broken or hostile server could exhaust memory.
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
     /// The time source and sleep used for retries, polling and token expiry (tests inject
     /// [`crate::time::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -348,6 +369,7 @@ impl ConfigBuilder {
             poll: self.poll,
             timeouts: self.timeouts,
             user_agent,
+            max_response_size: self.max_response_size,
             clock: self.clock,
         })
     }

@@ -50,6 +50,18 @@ pub enum Error {
     },
     /// The server answered, but the body is not what the API defines.
     Decode(Box<DecodeError>),
+    /// The response body was larger than [`crate::ConfigBuilder::max_response_size`]; it was
+    /// not read further. Not retried.
+    ResponseTooLarge {
+        /// The operation called (`oauth_token` for the token request).
+        operation: &'static str,
+        /// The HTTP status of the response.
+        status: u16,
+        /// The limit in force, in bytes.
+        limit: u64,
+        /// The `Content-Length` the server announced, when that alone was over the limit.
+        content_length: Option<u64>,
+    },
 }
 
 impl Error {
@@ -59,6 +71,7 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::Auth(AuthError::Rejected { status, .. }) => Some(*status),
             Error::Decode(decode) => Some(decode.status),
+            Error::ResponseTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -136,6 +149,22 @@ impl fmt::Display for Error {
                 )
             }
             Error::Decode(decode) => decode.fmt(f),
+            Error::ResponseTooLarge {
+                operation,
+                status,
+                limit,
+                content_length,
+            } => {
+                write!(f, "{operation} returned HTTP {status} with a body ")?;
+                match content_length {
+                    Some(length) => write!(f, "of {length} bytes")?,
+                    None => write!(f, "of more than {limit} bytes")?,
+                }
+                write!(
+                    f,
+                    ", over the {limit}-byte limit; raise ConfigBuilder::max_response_size if such a response is expected"
+                )
+            }
         }
     }
 }

@@ -7,12 +7,15 @@
 //! set by [`crate::UsageClient`]; without one (the raw client used on its own) requests go
 //! out once, unchanged.
 
+use std::fmt;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap};
-use reqwest::{Method, Request, Response, StatusCode};
+use reqwest::{Method, Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
 use crate::auth::Bearer;
@@ -165,7 +168,7 @@ pub(crate) async fn send(
                     GiveUp::Exhausted => Some(GiveUpReason::Exhausted),
                     GiveUp::NotRetryable => None,
                 };
-                return result;
+                return result.map(|response| limit_body(response, config.max_response_size));
             }
         };
         // Checked: a hostile `Retry-After` (u64::MAX seconds) under a raised cap, or an
@@ -175,11 +178,122 @@ pub(crate) async fn send(
         let limit = started.checked_add(policy.max_elapsed);
         if resume_at.is_none() || limit.is_some_and(|limit| resume_at > Some(limit)) {
             attempts.lock().gave_up = Some(GiveUpReason::Exhausted);
-            return result;
+            return result.map(|response| limit_body(response, config.max_response_size));
         }
         span.in_scope(|| tracing::debug!(wait_ms = wait.as_millis() as u64, "retrying"));
         drop(result);
         clock.sleep(wait).await;
+    }
+}
+
+/// A response body larger than [`crate::ConfigBuilder::max_response_size`]: the error its
+/// body yields instead of more bytes, found again in the `reqwest::Error` chain by
+/// [`body_too_large`].
+#[derive(Debug)]
+pub(crate) struct BodyTooLarge {
+    pub(crate) limit: u64,
+    /// The `Content-Length` when it alone gave the body away (nothing was read then).
+    pub(crate) content_length: Option<u64>,
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response body larger than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// The [`BodyTooLarge`] behind a body read error, if that is what it was.
+pub(crate) fn body_too_large(error: &reqwest::Error) -> Option<&BodyTooLarge> {
+    let mut source = std::error::Error::source(error);
+    while let Some(error) = source {
+        if let Some(too_large) = error.downcast_ref::<BodyTooLarge>() {
+            return Some(too_large);
+        }
+        source = error.source();
+    }
+    None
+}
+
+/// Puts a size limit on the body of `response`, which the generated client reads whole. A
+/// `Content-Length` over the limit is refused before any of the body is read (dropping the
+/// body closes the connection); a body without one, or a decompressed one, fails as soon
+/// as it passes the limit. Either way the read yields [`BodyTooLarge`].
+fn limit_body(response: Response, limit: u64) -> Response {
+    let url = response.url().clone();
+    let declared = response.content_length().filter(|length| *length > limit);
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let limited = LimitedBody {
+        inner: if declared.is_some() {
+            reqwest::Body::from(Vec::new())
+        } else {
+            body
+        },
+        limit,
+        read: 0,
+        refused: declared,
+    };
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(reqwest::Body::wrap(limited))
+        .expect("an empty builder with a body is a valid response");
+    *rebuilt.status_mut() = parts.status;
+    *rebuilt.version_mut() = parts.version;
+    *rebuilt.headers_mut() = parts.headers;
+    rebuilt.extensions_mut().extend(parts.extensions);
+    Response::from(rebuilt)
+}
+
+struct LimitedBody {
+    inner: reqwest::Body,
+    limit: u64,
+    read: u64,
+    refused: Option<u64>,
+}
+
+impl http_body::Body for LimitedBody {
+    type Data = <reqwest::Body as http_body::Body>::Data;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let too_large = |content_length| {
+            Poll::Ready(Some(Err(Box::new(BodyTooLarge {
+                limit: this.limit,
+                content_length,
+            }) as Self::Error)))
+        };
+        if this.refused.is_some() {
+            return too_large(this.refused);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                this.read += frame.data_ref().map_or(0, |data| data.len() as u64);
+                if this.read > this.limit {
+                    return too_large(None);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.refused.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        if self.refused.is_some() {
+            http_body::SizeHint::default()
+        } else {
+            self.inner.size_hint()
+        }
     }
 }
 
