@@ -322,11 +322,11 @@ impl ConfigBuilder {
     /// Checks the configuration.
     pub fn build(self) -> Result<Config, Error> {
         let base = match &self.base_url {
-            Some(url) => checked_url("base URL", url)?,
+            Some(url) => checked_url("base_url", "base URL", url)?,
             None => Url::parse(&self.region.api_base_url()).expect("region URLs are valid"),
         };
         let token_url = match &self.token_url {
-            Some(url) => checked_url("token URL", url)?,
+            Some(url) => checked_url("token_url", "token URL", url)?,
             None => derive_token_url(&base),
         };
         let credentials = self.credentials.ok_or_else(|| {
@@ -377,12 +377,12 @@ impl ConfigBuilder {
 
 /// Parses a URL and refuses plain `http` to anything but loopback: tokens and secrets must
 /// not cross a network in clear text.
-fn checked_url(what: &'static str, url: &str) -> Result<Url, Error> {
+fn checked_url(field: &'static str, what: &'static str, url: &str) -> Result<Url, Error> {
     let parsed = Url::parse(url.trim())
-        .map_err(|e| Error::invalid("base_url", format!("{what} {url:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid(field, format!("{what} {url:?} is not a URL: {e}")))?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::invalid(
-            "base_url",
+            field,
             format!("{what} {url:?} must not have a query or fragment"),
         ));
     }
@@ -390,11 +390,11 @@ fn checked_url(what: &'static str, url: &str) -> Result<Url, Error> {
         "https" => Ok(parsed),
         "http" if is_loopback(&parsed) => Ok(parsed),
         "http" => Err(Error::invalid(
-            "base_url",
+            field,
             format!("{what} {url:?} uses plain http to a non-loopback host; use https"),
         )),
         other => Err(Error::invalid(
-            "base_url",
+            field,
             format!("{what} {url:?} has unsupported scheme {other}"),
         )),
     }
