@@ -759,3 +759,310 @@ async fn a_token_with_an_absurd_lifetime_is_used_without_overflowing_the_clock()
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bodies too large to buffer.
+// ---------------------------------------------------------------------------------------------
+
+const MB_200: u64 = 200 * 1024 * 1024;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_200_mb_body_is_refused_with_a_typed_error_instead_of_being_buffered() {
+    let server = RawServer::start(|request, _| {
+        let json = [("Content-Type", "application/json")];
+        match request.path() {
+            // Announced: refused on the Content-Length, before any body is read.
+            ORG_RESULTS => Act::Flood {
+                head: head(200, &json, Some(MB_200)),
+                total: MB_200,
+                chunked: false,
+            },
+            // Not announced (chunked): refused once the limit has been read.
+            ORG_QUERY => Act::Flood {
+                head: head(
+                    202,
+                    &[
+                        ("Content-Type", "application/json"),
+                        ("Transfer-Encoding", "chunked"),
+                    ],
+                    None,
+                ),
+                total: MB_200,
+                chunked: true,
+            },
+            // The token endpoint is held to the same limit.
+            _ => Act::Flood {
+                head: head(200, &json, Some(MB_200)),
+                total: MB_200,
+                chunked: false,
+            },
+        }
+    })
+    .await;
+    let clock = ManualClock::new();
+    let rss_before = rss_kib();
+
+    let default_limit = client(config(&server.base_url, &clock));
+    assert_eq!(default_limit.config().max_response_size(), 128 << 20);
+    let (result, took) = bounded(default_limit.fetch_results(&org_execution())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::ResponseTooLarge { operation: "get_usage_query_execution_id_results", status: 200, limit, content_length: Some(MB_200) } if *limit == 128 << 20),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("max_response_size"), "{err}");
+    assert_eq!(err.status(), Some(200));
+    report(
+        "200 OK announcing 200 MB (GET, default 128 MiB limit)",
+        "ResponseTooLarge before reading",
+        1,
+        took,
+    );
+
+    let one_mib = client(config(&server.base_url, &clock).max_response_size(1 << 20));
+    let (result, took) = bounded(one_mib.submit_organization_query(&org_query())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::ResponseTooLarge {
+                status: 202,
+                limit: 1_048_576,
+                content_length: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    report(
+        "202 streaming 200 MB chunked (POST, 1 MiB limit)",
+        "ResponseTooLarge after 1 MiB",
+        1,
+        took,
+    );
+
+    let token = client(
+        config(&server.base_url, &clock)
+            .client_credentials("bot", SECRET)
+            .max_response_size(1 << 20),
+    );
+    let (result, took) = bounded(token.fetch_results(&org_execution())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::ResponseTooLarge {
+                operation: "oauth_token",
+                content_length: Some(MB_200),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    report(
+        "token endpoint announcing 200 MB",
+        "ResponseTooLarge",
+        1,
+        took,
+    );
+
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "a too-large body is not re-requested"
+    );
+    assert!(clock.sleeps().is_empty());
+    // The server may have pushed some MB into socket buffers, never 200 MB into the client.
+    let grown_mib = rss_kib().saturating_sub(rss_before) / 1024;
+    assert!(grown_mib < 64, "RSS grew by {grown_mib} MiB");
+    let sent = server.flood_bytes_sent();
+    eprintln!("flood bytes written: {sent}");
+    assert!(sent < 64 << 20, "the client kept reading: {sent} bytes");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input from the caller: a typed error naming the field, before any request.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request() {
+    let server = ScriptedServer::start(|_, _| Reply::token(TOKEN, 86_399)).await;
+    let base = server.base_url.clone();
+    let good = || interval();
+    let id_cases = [
+        "",
+        " 9f32",
+        "9f32 ",
+        "a\nb",
+        "a\u{0}b",
+        ".",
+        "..",
+        &"x".repeat(257),
+    ];
+    let mut cases: Vec<(String, &str, Result<(), Error>)> = Vec::new();
+    for bad in id_cases {
+        cases.push((
+            format!("ClientId {bad:.20?}"),
+            "clientId",
+            ClientId::new(bad).map(drop),
+        ));
+        cases.push((
+            format!("ExecutionId {bad:.20?}"),
+            "executionId",
+            bad.parse::<ExecutionId>().map(drop),
+        ));
+    }
+    let interval_cases = [
+        "2026-11-08T00:00:00Z/2026-11-01T00:00:00Z",
+        "2026-11-01T00:00:00Z/2026-11-01T00:00:00Z",
+        "2026-11-01T00:00:00/2026-11-08T00:00:00",
+        "2026-11-01T00:00:00Z",
+        "last week",
+        "2026-13-01/2026-14-01",
+    ];
+    for bad in interval_cases {
+        cases.push((
+            format!("Interval {bad:?}"),
+            "interval",
+            bad.parse::<Interval>().map(drop),
+        ));
+    }
+    for days in [0, Days::MAX + 1, u32::MAX] {
+        cases.push((format!("Days {days}"), "days", Days::new(days).map(drop)));
+        cases.push((
+            format!("last_full_days({days})"),
+            "days",
+            Interval::last_full_days(days).map(drop),
+        ));
+    }
+    let no_metrics: [Metric; 0] = [];
+    cases.extend([
+        (
+            "empty metrics".into(),
+            "metrics",
+            OrganizationQuery::builder(good())
+                .metrics(no_metrics)
+                .build()
+                .map(drop),
+        ),
+        (
+            "metrics twice".into(),
+            "metrics",
+            ClientQuery::builder(good())
+                .metrics([Metric::Requests, Metric::Requests])
+                .build()
+                .map(drop),
+        ),
+        (
+            "UserId in a client query".into(),
+            "groupBy",
+            ClientQuery::builder(good())
+                .group_by([GroupBy::UserId])
+                .build()
+                .map(drop),
+        ),
+        (
+            "groupBy twice".into(),
+            "groupBy",
+            OrganizationQuery::builder(good())
+                .group_by([GroupBy::HttpMethod, GroupBy::HttpMethod])
+                .build()
+                .map(drop),
+        ),
+        (
+            "unknown metric".into(),
+            "metrics",
+            "Status201".parse::<Metric>().map(drop),
+        ),
+        (
+            "plain http base URL off loopback".into(),
+            "base_url",
+            Config::builder()
+                .base_url("http://api.example.com")
+                .access_token(TOKEN)
+                .build()
+                .map(drop),
+        ),
+        (
+            "plain http token URL off loopback".into(),
+            "token_url",
+            Config::builder()
+                .base_url("https://api.example.com")
+                .token_url("http://login.example.com/oauth/token")
+                .client_credentials("bot", SECRET)
+                .build()
+                .map(drop),
+        ),
+        (
+            "token URL with a query".into(),
+            "token_url",
+            Config::builder()
+                .token_url("https://login.example.com/oauth/token?x=1")
+                .access_token(TOKEN)
+                .build()
+                .map(drop),
+        ),
+        (
+            "empty client id".into(),
+            "client_id",
+            Config::builder()
+                .base_url(&base)
+                .client_credentials(" ", SECRET)
+                .build()
+                .map(drop),
+        ),
+        (
+            "empty client secret".into(),
+            "client_secret",
+            Config::builder()
+                .base_url(&base)
+                .client_credentials("bot", "")
+                .build()
+                .map(drop),
+        ),
+        (
+            "access token with a newline".into(),
+            "access_token",
+            Config::builder()
+                .base_url(&base)
+                .access_token("tok\nen")
+                .build()
+                .map(drop),
+        ),
+        (
+            "no credentials".into(),
+            "credentials",
+            Config::builder().base_url(&base).build().map(drop),
+        ),
+    ]);
+    for (what, field, result) in cases {
+        match result {
+            Err(Error::InvalidInput(invalid)) => {
+                assert_eq!(invalid.field, field, "{what}: {invalid}");
+                assert!(!invalid.problem.is_empty(), "{what}");
+                let shown = Error::InvalidInput(invalid).to_string();
+                assert!(
+                    shown.starts_with(&format!("invalid {field}: ")),
+                    "{what}: {shown}"
+                );
+                assert!(!shown.contains(SECRET), "{what}: {shown}");
+            }
+            other => panic!("{what}: expected InvalidInput({field}), got {other:?}"),
+        }
+    }
+    assert!(
+        server.requests().is_empty(),
+        "the server saw {:?}",
+        server.requests()
+    );
+}
