@@ -1,0 +1,946 @@
+//! Benchmarks with targets (issue #5), each against a baseline measured in the same run.
+//!
+//! ```text
+//! cargo bench -p usage-sdk --features stand-in --bench targets            # all four, ~4 min
+//! cargo bench -p usage-sdk --features stand-in --bench targets -- overhead decode
+//! ```
+//!
+//! Names: `overhead`, `decode`, `fanout`, `build`. With no name all run; the last line is a
+//! table (benchmark, SDK figure, baseline figure, ratio, target, pass/fail) and the exit code
+//! is 1 if a target was missed. Not part of `cargo test`: bench targets are not built there.
+//!
+//! 1. `overhead`: a submit + results cycle (3 rows) through [`UsageClient`] against a local
+//!    server that answers at once, versus plain reqwest + serde_json making the same two
+//!    requests to the same server; one connection, sequential, medians of alternating rounds.
+//! 2. `decode`: 100,000 rows (~30 MB of JSON) through the SDK's decode path (progenitor's
+//!    `ResponseValue::from_response` into the generated `ApiUsageQueryResult`) versus
+//!    `serde_json::from_slice` into a hand-written struct of the same shape; time, and peak
+//!    heap bytes allocated during the decode (a counting global allocator), the JSON buffer
+//!    itself excluded (both sides hold it before decoding starts).
+//! 3. `fanout`: 200 concurrent client usage queries against the stand-in limited to 50
+//!    requests/s (bucket of 50 refilled at 50/s) with executions taking 1 s, through a
+//!    recording proxy that checks no request was re-sent before a `Retry-After` it was given
+//!    had passed. Ideal = 400 requests (a submit and one results fetch per query) / 50 per s.
+//! 4. `build`: a clean `cargo build -p usage-sdk` and a no-op rebuild in their own target
+//!    directory under the system temp dir (the shared `target/` is left alone), and the size
+//!    of a release `usage-report` example.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use usage_sdk::raw::types::{ApiUsageQueryResult, ErrorBody};
+use usage_sdk::stand_in::StandIn;
+use usage_sdk::{
+    ClientId, ClientQuery, Granularity, GroupBy, Interval, Metric, OrganizationQuery, UsageClient,
+};
+
+// ---------------------------------------------------------------------------------------------
+// A counting allocator: current and peak live heap bytes.
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            if new_size >= layout.size() {
+                let grow = new_size - layout.size();
+                let live = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f` and returns its result and the peak of live heap bytes above the level at the
+/// start (what `f` needed at most, on top of what was already allocated).
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let start = LIVE.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
+    let value = f();
+    (value, PEAK.load(Ordering::Relaxed).saturating_sub(start))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table.
+
+struct Row {
+    name: String,
+    sdk: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+    pass: Option<bool>,
+}
+
+impl Row {
+    fn new(name: &str, sdk: String, baseline: String, ratio: String, target: &str) -> Self {
+        Self {
+            name: name.into(),
+            sdk,
+            baseline,
+            ratio,
+            target: target.into(),
+            pass: None,
+        }
+    }
+
+    fn pass(mut self, pass: bool) -> Self {
+        self.pass = Some(pass);
+        self
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let header = [
+        "benchmark",
+        "SDK",
+        "baseline",
+        "ratio",
+        "target",
+        "pass/fail",
+    ];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.sdk.clone(),
+                r.baseline.clone(),
+                r.ratio.clone(),
+                r.target.clone(),
+                match r.pass {
+                    Some(true) => "pass".into(),
+                    Some(false) => "FAIL".into(),
+                    None => "info".into(),
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("| {} |", parts.join(" | "));
+    };
+    println!();
+    line(&header.map(String::from));
+    println!(
+        "|{}|",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for row in &cells {
+        line(row);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+fn mb(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// Serves HTTP/1.1 on 127.0.0.1 (TCP_NODELAY, keep-alive) with `handler`, on the current
+/// runtime.
+async fn serve<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let handler = handler.clone();
+                    async move { Ok::<_, Infallible>(handler(request).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header(
+            "inin-correlation-id",
+            "5d1c7d8e-3b8f-4f5e-9c47-0e2b3a6f9a10",
+        )
+        .body(Full::new(body))
+        .expect("a valid response")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Per-call overhead.
+
+const EXECUTION_ID: &str = "9f4c6f0e-4b2a-4c2e-8a0f-2f6d9b1d7c31";
+
+fn three_rows() -> Bytes {
+    let row = |client: &str, name: &str, requests: u32| {
+        format!(
+            r#"{{"clientId":"{client}","clientName":"{name}","organizationId":"","userId":"","templateUri":"","httpMethod":"","date":"2026-01-05T00:00:00.000Z","requests":{requests},"status200":{},"status300":0,"status400":12,"status429":3,"status500":1}}"#,
+            requests - 13
+        )
+    };
+    Bytes::from(format!(
+        r#"{{"results":[{},{},{}],"queryStatus":"Complete"}}"#,
+        row("0f8fad5b-d9cb-469f-a165-70867728950e", "Reporting", 1234),
+        row("7c9e6679-7425-40de-944b-e07fc1f90ae7", "WFM sync", 98765),
+        row("16fd2706-8baf-433b-82eb-8c7fada847da", "CRM bridge", 4321),
+    ))
+}
+
+fn overhead_query() -> OrganizationQuery {
+    let end = chrono::DateTime::parse_from_rfc3339("2026-01-12T00:00:00Z")
+        .expect("valid")
+        .to_utc();
+    let interval = Interval::new(end - chrono::Duration::days(7), end).expect("valid interval");
+    OrganizationQuery::builder(interval)
+        .granularity(Granularity::Day)
+        .group_by([GroupBy::OAuthClientId])
+        .metrics([Metric::Requests, Metric::Status429])
+        .build()
+        .expect("valid query")
+}
+
+#[derive(Deserialize)]
+struct PlainExecution {
+    #[serde(rename = "executionId")]
+    execution_id: Option<String>,
+}
+
+/// The baseline's row: the same fields and types as the generated `ApiUsageRow`.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PlainRow {
+    #[serde(rename = "clientId")]
+    client_id: Option<String>,
+    #[serde(rename = "clientName")]
+    client_name: Option<String>,
+    date: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(rename = "httpMethod")]
+    http_method: Option<String>,
+    #[serde(rename = "organizationId")]
+    organization_id: Option<String>,
+    requests: Option<i64>,
+    status200: Option<i64>,
+    status300: Option<i64>,
+    status400: Option<i64>,
+    status429: Option<i64>,
+    status500: Option<i64>,
+    #[serde(rename = "templateUri")]
+    template_uri: Option<String>,
+    #[serde(rename = "userId")]
+    user_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PlainResult {
+    #[serde(rename = "queryStatus")]
+    query_status: Option<String>,
+    #[serde(default)]
+    results: Vec<PlainRow>,
+}
+
+fn bench_overhead(rows: &mut Vec<Row>) {
+    // The server gets its own thread so that it does not share the client's runtime.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let results = three_rows();
+            let submitted = Bytes::from(format!(
+                r#"{{"executionId":"{EXECUTION_ID}","resultsUri":"/api/v2/usage/query/{EXECUTION_ID}/results"}}"#
+            ));
+            let addr = serve(move |request: Request<Incoming>| {
+                let (results, submitted) = (results.clone(), submitted.clone());
+                async move {
+                    let is_post = request.method() == hyper::Method::POST;
+                    // Read the body so the connection stays usable.
+                    let _ = request.into_body().collect().await;
+                    if is_post {
+                        json_response(StatusCode::ACCEPTED, submitted)
+                    } else {
+                        json_response(StatusCode::OK, results)
+                    }
+                }
+            })
+            .await;
+            tx.send(addr).expect("the bench waits");
+            std::future::pending::<()>().await;
+        });
+    });
+    let addr = rx.recv().expect("the server started");
+    let base_url = format!("http://{addr}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (sdk_cycle, base_cycle) = runtime.block_on(async {
+        let config = UsageClient::builder()
+            .base_url(&base_url)
+            .access_token("bench-access-token")
+            .build()
+            .expect("valid config");
+        let user_agent = config.user_agent().to_string();
+        let sdk = UsageClient::new(config).expect("a client");
+        let query = overhead_query();
+        let plain = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+
+        let sdk_cycle = || async {
+            let execution = sdk.submit_organization_query(&query).await.expect("submit");
+            let result = sdk.fetch_results(&execution).await.expect("results");
+            assert_eq!(result.results.len(), 3);
+        };
+        let base_cycle = || async {
+            let body = serde_json::to_vec(&query.to_raw()).expect("serialisable");
+            let response = plain
+                .post(format!("{base_url}/api/v2/usage/query"))
+                .bearer_auth("bench-access-token")
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("submit");
+            assert!(response.status().is_success());
+            let bytes = response.bytes().await.expect("body");
+            let execution: PlainExecution = serde_json::from_slice(&bytes).expect("json");
+            let id = execution.execution_id.expect("an id");
+            let response = plain
+                .get(format!("{base_url}/api/v2/usage/query/{id}/results"))
+                .bearer_auth("bench-access-token")
+                .header("accept", "application/json")
+                .send()
+                .await
+                .expect("results");
+            assert!(response.status().is_success());
+            let bytes = response.bytes().await.expect("body");
+            let result: PlainResult = serde_json::from_slice(&bytes).expect("json");
+            assert_eq!(result.results.len(), 3);
+        };
+
+        for _ in 0..300 {
+            sdk_cycle().await;
+            base_cycle().await;
+        }
+        const ROUNDS: usize = 15;
+        const CYCLES: usize = 500;
+        let (mut sdk_times, mut base_times) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            // Alternate which goes first, so drift affects both alike.
+            for which in [round % 2, 1 - round % 2] {
+                let started = Instant::now();
+                for _ in 0..CYCLES {
+                    if which == 0 {
+                        sdk_cycle().await;
+                    } else {
+                        base_cycle().await;
+                    }
+                }
+                let per_cycle = started.elapsed().as_secs_f64() / CYCLES as f64;
+                if which == 0 {
+                    sdk_times.push(per_cycle);
+                } else {
+                    base_times.push(per_cycle);
+                }
+            }
+        }
+        (median(&mut sdk_times), median(&mut base_times))
+    });
+    let ratio = sdk_cycle / base_cycle;
+    println!(
+        "overhead: SDK {:.1} µs/cycle ({:.0} cycles/s), baseline {:.1} µs/cycle ({:.0} cycles/s), ratio {ratio:.3}",
+        sdk_cycle * 1e6,
+        1.0 / sdk_cycle,
+        base_cycle * 1e6,
+        1.0 / base_cycle
+    );
+    rows.push(
+        Row::new(
+            "1. submit+results cycle (3 rows)",
+            format!("{:.0} µs ({:.0}/s)", sdk_cycle * 1e6, 1.0 / sdk_cycle),
+            format!("{:.0} µs ({:.0}/s)", base_cycle * 1e6, 1.0 / base_cycle),
+            format!("{ratio:.2}x"),
+            "<= 1.15x",
+        )
+        .pass(ratio <= 1.15),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Large results.
+
+/// 100,000 rows grouped by OAuth client, template URI and HTTP method per day; the
+/// dimensions not grouped by (organization, user) are "" as the API sends them.
+fn large_result(rows: usize) -> Bytes {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let clients: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            let n = next();
+            (
+                format!(
+                    "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                    n as u32,
+                    (n >> 32) as u16,
+                    (n >> 48) & 0xfff,
+                    i * 7 % 0xfff,
+                    next() & 0xffff_ffff_ffff
+                ),
+                format!("Integration {i:02} (client credentials)"),
+            )
+        })
+        .collect();
+    let templates: Vec<String> = [
+        "api/v2/analytics/conversations/details/query",
+        "api/v2/conversations/{conversationId}",
+        "api/v2/users/{userId}/presences/{sourceId}",
+        "api/v2/routing/queues/{queueId}/members",
+        "api/v2/usage/query/{executionId}/results",
+        "api/v2/architect/flows/{flowId}/versions",
+        "api/v2/recording/jobs/{jobId}/failedrecordings",
+        "api/v2/externalcontacts/contacts/{contactId}",
+    ]
+    .iter()
+    .map(|t| t.to_string())
+    .collect();
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let mut json = String::with_capacity(rows * 330);
+    json.push_str(r#"{"results":["#);
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date");
+    for i in 0..rows {
+        if i > 0 {
+            json.push(',');
+        }
+        let (client_id, client_name) = &clients[i % clients.len()];
+        let template = &templates[(i / clients.len()) % templates.len()];
+        let method = methods[(i / 7) % methods.len()];
+        let day = start + chrono::Days::new((i / 320) as u64 % 365);
+        let s200 = next() % 100_000;
+        let s300 = next() % 100;
+        let s429 = next() % 50;
+        let s400 = s429 + next() % 500;
+        let s500 = next() % 20;
+        json.push_str(&format!(
+            r#"{{"clientId":"{client_id}","clientName":"{client_name}","organizationId":"","userId":"","templateUri":"{template}","httpMethod":"{method}","date":"{day}T00:00:00.000Z","requests":{},"status200":{s200},"status300":{s300},"status400":{s400},"status429":{s429},"status500":{s500}}}"#,
+            s200 + s300 + s400 + s500
+        ));
+    }
+    json.push_str(r#"],"queryStatus":"Complete"}"#);
+    Bytes::from(json)
+}
+
+/// The SDK's decode path: what the generated client does with a 200 response.
+async fn sdk_decode(json: &Bytes) -> ApiUsageQueryResult {
+    let response = reqwest::Response::from(hyper::Response::new(reqwest::Body::from(json.clone())));
+    progenitor_client::ResponseValue::<ApiUsageQueryResult>::from_response::<ErrorBody>(response)
+        .await
+        .expect("a valid result")
+        .into_inner()
+}
+
+fn bench_decode(rows: &mut Vec<Row>) {
+    const ROWS: usize = 100_000;
+    let json = large_result(ROWS);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (mut sdk_times, mut base_times) = (Vec::new(), Vec::new());
+    let (mut sdk_peak, mut base_peak) = (0, 0);
+    for round in 0..9 {
+        for which in [round % 2, 1 - round % 2] {
+            let started = Instant::now();
+            if which == 0 {
+                let (result, peak) = peak_during(|| runtime.block_on(sdk_decode(&json)));
+                let elapsed = started.elapsed().as_secs_f64();
+                assert_eq!(result.results.len(), ROWS);
+                drop(result);
+                sdk_times.push(elapsed);
+                sdk_peak = sdk_peak.max(peak);
+            } else {
+                let (result, peak) = peak_during(|| {
+                    serde_json::from_slice::<PlainResult>(&json).expect("a valid result")
+                });
+                let elapsed = started.elapsed().as_secs_f64();
+                assert_eq!(result.results.len(), ROWS);
+                drop(result);
+                base_times.push(elapsed);
+                base_peak = base_peak.max(peak);
+            }
+        }
+    }
+    let (sdk, base) = (median(&mut sdk_times), median(&mut base_times));
+    let ratio = sdk / base;
+    let size = json.len();
+    println!(
+        "decode: {ROWS} rows, {} of JSON; SDK {:.0} ms, peak {}; baseline {:.0} ms, peak {}",
+        mb(size),
+        sdk * 1e3,
+        mb(sdk_peak),
+        base * 1e3,
+        mb(base_peak)
+    );
+    rows.push(
+        Row::new(
+            "2a. decode 100k rows: time",
+            format!("{:.0} ms", sdk * 1e3),
+            format!("{:.0} ms", base * 1e3),
+            format!("{ratio:.2}x"),
+            "<= 1.2x",
+        )
+        .pass(ratio <= 1.2),
+    );
+    let memory_ratio = sdk_peak as f64 / size as f64;
+    rows.push(
+        Row::new(
+            "2b. decode 100k rows: peak heap",
+            mb(sdk_peak),
+            mb(base_peak),
+            format!("{memory_ratio:.2}x JSON ({})", mb(size)),
+            "<= 2x JSON size",
+        )
+        .pass(memory_ratio <= 2.0),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Fan-out under a rate limit.
+
+/// One request the proxy saw: its identity (method, path, body), when it arrived, and what
+/// the stand-in answered.
+#[derive(Clone, Debug)]
+struct Seen {
+    key: String,
+    arrived: Instant,
+    answered: Instant,
+    status: u16,
+    retry_after: Option<Duration>,
+}
+
+fn bench_fanout(rows: &mut Vec<Row>) {
+    const QUERIES: usize = 200;
+    const RATE: f64 = 50.0;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let outcome = runtime.block_on(async {
+        let stand_in = StandIn::builder()
+            .oauth_clients(8)
+            .execution_time(Duration::from_secs(1))
+            .rate_limit(50, Duration::from_secs(1))
+            .start()
+            .await
+            .expect("the stand-in starts");
+        let upstream = stand_in.base_url();
+        let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let forward = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .build()
+            .expect("a client");
+        let proxy_log = log.clone();
+        let addr = serve(move |request: Request<Incoming>| {
+            let (forward, upstream, log) = (forward.clone(), upstream.clone(), proxy_log.clone());
+            async move {
+                let arrived = Instant::now();
+                let (parts, body) = request.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let key = format!("{} {path} {}", parts.method, String::from_utf8_lossy(&body));
+                let mut outgoing =
+                    forward.request(parts.method.clone(), format!("{upstream}{path}"));
+                for (name, value) in &parts.headers {
+                    if name != hyper::header::HOST {
+                        outgoing = outgoing.header(name, value);
+                    }
+                }
+                let response = outgoing
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("the stand-in answers");
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await.unwrap_or_default();
+                let retry_after = headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let mut reply = Response::builder().status(status);
+                for (name, value) in &headers {
+                    if name != hyper::header::TRANSFER_ENCODING
+                        && name != hyper::header::CONTENT_LENGTH
+                    {
+                        reply = reply.header(name, value);
+                    }
+                }
+                let reply = reply.body(Full::new(body)).expect("a valid response");
+                log.lock().unwrap().push(Seen {
+                    key,
+                    arrived,
+                    answered: Instant::now(),
+                    status: status.as_u16(),
+                    retry_after,
+                });
+                reply
+            }
+        })
+        .await;
+
+        let demo = stand_in.demo_client();
+        let client = UsageClient::new(
+            UsageClient::builder()
+                .base_url(format!("http://{addr}"))
+                .client_credentials(demo.id.clone(), demo.secret.clone())
+                .build()
+                .expect("valid config"),
+        )
+        .expect("a client");
+        let clients: Vec<ClientId> = stand_in
+            .oauth_clients()
+            .iter()
+            .map(|c| ClientId::new(c.id.clone()).expect("a valid id"))
+            .collect();
+        // Warm the token cache so the measured run is the fan-out alone.
+        let _ = client
+            .submit_client_usage_summary(&clients[0], usage_sdk::Days::new(1).expect("valid"))
+            .await;
+        tokio::time::sleep(Duration::from_secs(2)).await; // let the bucket refill
+        log.lock().unwrap().clear();
+        stand_in.reset_stats();
+
+        let now = chrono::Utc::now();
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..QUERIES {
+            let client = client.clone();
+            let client_id = clients[i % clients.len()].clone();
+            // A distinct interval per query makes each request body unique, so the proxy can
+            // tell retries of one request from other requests.
+            let interval =
+                Interval::last_full_days_before(7, now - chrono::Duration::days(i as i64))
+                    .expect("valid interval");
+            tasks.push(tokio::spawn(async move {
+                let query = ClientQuery::builder(interval).build().expect("valid query");
+                client.client_usage(&client_id, &query).await
+            }));
+        }
+        let mut errors = Vec::new();
+        for task in tasks {
+            if let Err(e) = task.await.expect("the task ran") {
+                errors.push(e.to_string());
+            }
+        }
+        let elapsed = started.elapsed();
+        let stats = stand_in.stats();
+        let seen = log.lock().unwrap().clone();
+        (elapsed, errors, stats, seen)
+    });
+    let (elapsed, errors, stats, seen) = outcome;
+
+    let mut not_before: HashMap<&str, Instant> = HashMap::new();
+    let mut early = 0;
+    let mut sorted: Vec<&Seen> = seen.iter().collect();
+    sorted.sort_by_key(|s| s.arrived);
+    for s in &sorted {
+        if let Some(at) = not_before.get(s.key.as_str())
+            && s.arrived < *at
+        {
+            early += 1;
+        }
+        if s.status == 429
+            && let Some(wait) = s.retry_after
+        {
+            not_before.insert(s.key.as_str(), s.answered + wait);
+        }
+    }
+    let limited = seen.iter().filter(|s| s.status == 429).count();
+    let api_requests = seen
+        .iter()
+        .filter(|s| !s.key.starts_with("POST /oauth/token"))
+        .count();
+    let ideal = (2 * QUERIES) as f64 / RATE;
+    let ratio = elapsed.as_secs_f64() / ideal;
+    println!(
+        "fanout: {QUERIES} queries in {:.2} s (ideal {ideal:.1} s), {api_requests} API requests, {limited} 429s, {early} sent before their Retry-After, {} errors; stand-in: {:?}",
+        elapsed.as_secs_f64(),
+        errors.len(),
+        stats.responses
+    );
+    for e in errors.iter().take(3) {
+        println!("  error: {e}");
+    }
+    rows.push(
+        Row::new(
+            "3. fan-out 200 queries @ 50 req/s",
+            format!(
+                "{:.2} s, {limited} x 429, {api_requests} req",
+                elapsed.as_secs_f64()
+            ),
+            format!("{ideal:.1} s ideal (400 req)"),
+            format!("{ratio:.2}x"),
+            "<= 1.15x, 0 early, 0 errors",
+        )
+        .pass(ratio <= 1.15 && early == 0 && errors.is_empty()),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Build cost.
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("usage-sdk is in the workspace")
+        .to_path_buf()
+}
+
+/// Runs cargo in the workspace with its own target directory; returns (seconds, stderr).
+fn cargo(target_dir: &Path, args: &[&str]) -> (f64, String) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let started = Instant::now();
+    let output = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_NET_OFFLINE", "true")
+        // Not the jobserver of the `cargo bench` that started us: a build of its own.
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .output()
+        .expect("cargo runs");
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "cargo {} failed:\n{stderr}",
+        args.join(" ")
+    );
+    (seconds, stderr)
+}
+
+/// The generated file in the target dir and when it was written.
+fn generated_file(target_dir: &Path) -> Option<(PathBuf, SystemTime)> {
+    let build = target_dir.join("debug").join("build");
+    std::fs::read_dir(build)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("usage-sdk-"))
+        .map(|e| e.path().join("out").join("usage_api.rs"))
+        .filter_map(|p| {
+            let modified = std::fs::metadata(&p).ok()?.modified().ok()?;
+            Some((p, modified))
+        })
+        .max_by_key(|(_, t)| *t)
+}
+
+fn bench_build(rows: &mut Vec<Row>) {
+    let base = std::env::temp_dir().join("usage-sdk-bench");
+    let clean_dir = base.join("clean");
+    let _ = std::fs::remove_dir_all(&clean_dir);
+    println!(
+        "build: clean `cargo build -p usage-sdk` in {} ...",
+        clean_dir.display()
+    );
+    let (clean, _) = cargo(&clean_dir, &["build", "-p", "usage-sdk"]);
+    let before = generated_file(&clean_dir);
+    let (noop, log) = cargo(&clean_dir, &["build", "-p", "usage-sdk", "-vv"]);
+    let after = generated_file(&clean_dir);
+    // -vv prints "Running `…/build-script-build`" for a build script that runs, and
+    // "Fresh usage-sdk" when nothing was rebuilt.
+    let script_ran = log.lines().any(|l| {
+        l.contains("Running") && l.contains("usage-sdk-") && l.contains("build-script-build")
+    });
+    let regenerated = before.is_none() || before.map(|b| b.1) != after.map(|a| a.1);
+    let fresh = log.lines().any(|l| l.contains("Fresh usage-sdk"));
+    println!(
+        "build: clean {clean:.1} s; no-op {noop:.2} s (usage-sdk fresh: {fresh}, build.rs re-ran: {script_ran}, usage_api.rs rewritten: {regenerated})"
+    );
+    rows.push(
+        Row::new(
+            "4a. clean cargo build -p usage-sdk",
+            format!("{clean:.0} s"),
+            "-".into(),
+            "-".into(),
+            "report (<= 180 s)",
+        )
+        .pass(clean <= 180.0),
+    );
+    rows.push(
+        Row::new(
+            "4b. no-op rebuild",
+            format!("{noop:.2} s, codegen re-ran: {}", script_ran || regenerated),
+            "-".into(),
+            "-".into(),
+            "no codegen, <= 2 s",
+        )
+        .pass(fresh && !script_ran && !regenerated && noop <= 2.0),
+    );
+
+    // The release example is built incrementally in a directory kept between runs: its size
+    // does not depend on a clean build.
+    let release_dir = base.join("release");
+    println!(
+        "build: release usage-report example in {} ...",
+        release_dir.display()
+    );
+    let (seconds, _) = cargo(
+        &release_dir,
+        &[
+            "build",
+            "--release",
+            "-p",
+            "usage-sdk",
+            "--features",
+            "stand-in",
+            "--example",
+            "usage-report",
+        ],
+    );
+    let binary = release_dir
+        .join("release")
+        .join("examples")
+        .join(format!("usage-report{}", std::env::consts::EXE_SUFFIX));
+    let size = std::fs::metadata(&binary)
+        .expect("the example was built")
+        .len() as usize;
+    println!("build: release usage-report {} ({seconds:.0} s)", mb(size));
+    rows.push(
+        Row::new(
+            "4c. release usage-report binary",
+            mb(size),
+            "25 MB (JS SDK package)".into(),
+            format!("{:.2}x", size as f64 / 25e6),
+            "report (<= 25 MB)",
+        )
+        .pass(size as f64 <= 25e6),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn main() -> ExitCode {
+    // `cargo bench` passes `--bench`; anything else not starting with `-` names a benchmark.
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| names.is_empty() || names.iter().any(|n| n == name);
+    let mut rows = Vec::new();
+    if wanted("overhead") {
+        bench_overhead(&mut rows);
+    }
+    if wanted("decode") {
+        bench_decode(&mut rows);
+    }
+    if wanted("fanout") {
+        bench_fanout(&mut rows);
+    }
+    if wanted("build") {
+        bench_build(&mut rows);
+    }
+    print_table(&rows);
+    if rows.iter().any(|r| r.pass == Some(false)) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
