@@ -4,7 +4,9 @@
 //! Both are opaque strings to Genesys (UUIDs in practice). They are checked only for what
 //! can never be valid: empty, surrounding whitespace, control characters, absurd length.
 //! Path encoding is the generated client's job: every character that could change the path
-//! or query (`/`, `?`, `#`, `%`) is percent-encoded there.
+//! or query (`/`, `?`, `#`, `%`) is percent-encoded there. Except `\`, which that encoder
+//! leaves alone and URL parsers read as `/` in `http(s)` URLs (WHATWG URL standard), so an
+//! id `\..\..` would climb out of its path segment: ids with a backslash are refused here.
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +24,12 @@ fn check(field: &'static str, value: &str) -> Result<(), Error> {
     if value == "." || value == ".." {
         // URL normalisation would turn these into a different path.
         return Err(Error::invalid(field, format!("{value:?} is not an id")));
+    }
+    if value.contains('\\') {
+        return Err(Error::invalid(
+            field,
+            format!("{value:?} contains a backslash, which URLs read as a path separator"),
+        ));
     }
     if value.trim() != value {
         return Err(Error::invalid(
@@ -119,7 +127,9 @@ mod tests {
 
     #[test]
     fn rejects_empty_blank_and_control_characters_naming_the_field() {
-        for bad in ["", " abc", "abc\n", "a\u{0}b", ".", ".."] {
+        for bad in [
+            "", " abc", "abc\n", "a\u{0}b", ".", "..", "\\..\\..", "a\\b",
+        ] {
             let err = ClientId::new(bad).unwrap_err();
             assert!(err.to_string().starts_with("invalid clientId:"), "{err}");
         }
