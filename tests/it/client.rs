@@ -696,17 +696,9 @@ async fn secrets_are_absent_from_debug_output_errors_and_trace_logs() {
         _ => complete(),
     }))
     .await;
-    let logs = crate::logs::Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-        .finish();
-    // Global, not scoped: a scoped subscriber misses callsites whose interest other test
-    // threads cached first. Other tests' SDK logs may land here too, and must be clean as well.
-    tracing::subscriber::set_global_default(subscriber)
-        .expect("only this test installs a subscriber");
+    // Shared with the other tests that read logs (one global subscriber per process). Other
+    // tests' SDK logs land here too, and must be clean as well.
+    let logs = crate::logs::global();
 
     let clock = ManualClock::new();
     let client = client(&server, &clock);

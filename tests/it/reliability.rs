@@ -907,6 +907,7 @@ async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request
         "a\u{0}b",
         ".",
         "..",
+        "\\..\\..",
         &"x".repeat(257),
     ];
     let mut cases: Vec<(String, &str, Result<(), Error>)> = Vec::new();
@@ -1065,4 +1066,274 @@ async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request
         "the server saw {:?}",
         server.requests()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets, redirects and path encoding.
+// ---------------------------------------------------------------------------------------------
+
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_debug_display_errors_and_trace_logs_on_every_path() {
+    const RENEWED: &str = "renewed-token-8d2f11";
+    let logs = crate::logs::global();
+    let server = ScriptedServer::start(|request, n| match (request.path(), n) {
+        ("/oauth/token", 0) => Reply::token(TOKEN, 86_399),
+        ("/oauth/token", _) => Reply::token(RENEWED, 86_399),
+        ("/bad/oauth/token", _) => Reply::json(
+            400,
+            json!({"error": "unauthorized_client", "error_description": "client is not authorized"}),
+        ),
+        ("/shape/oauth/token", _) => Reply::json(200, json!({"access_token": TOKEN, "expires_in": "x"})),
+        (ORG_RESULTS, 0) => Reply::error(401, "bad.credentials", "expired"),
+        (ORG_RESULTS, 1) => Reply::error(503, "service.unavailable", "down"),
+        (ORG_RESULTS, _) => Reply::json(200, json!({"queryStatus": "Complete"})),
+        _ => Reply::error(500, "internal.server.error", "boom"),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let builder = config(&server.base_url, &clock).client_credentials("bot", SECRET);
+    let good = client(builder.clone());
+    good.fetch_results(&org_execution()).await.unwrap();
+    assert_eq!(good.token_requests(), 2, "renewed after the 401");
+    let mut shown = vec![
+        format!("{builder:?}"),
+        format!("{:?} {:?}", good.config(), good.config().credentials()),
+        format!("{good:?}"),
+        format!(
+            "{:?} {}",
+            usage_sdk::Secret::new(SECRET),
+            usage_sdk::Secret::new(SECRET)
+        ),
+    ];
+    let failing: Vec<(&str, UsageClient)> = vec![
+        ("500", client(builder.clone())),
+        (
+            "rejected",
+            client(
+                builder
+                    .clone()
+                    .token_url(format!("{}/bad/oauth/token", server.base_url)),
+            ),
+        ),
+        (
+            "malformed",
+            client(
+                builder
+                    .clone()
+                    .token_url(format!("{}/shape/oauth/token", server.base_url)),
+            ),
+        ),
+        (
+            "refused",
+            client(
+                builder
+                    .clone()
+                    .base_url(format!("http://127.0.0.1:{}", unused_port())),
+            ),
+        ),
+        ("static", client(config(&server.base_url, &clock))),
+    ];
+    for (what, client) in failing {
+        let err = bounded(client.submit_organization_query(&org_query()))
+            .await
+            .0
+            .unwrap_err();
+        shown.push(format!(
+            "{what}: {err} / {err:?} / {:?}",
+            std::error::Error::source(&err)
+        ));
+    }
+    let basic = base64(format!("bot:{SECRET}").as_bytes());
+    let log = logs.text();
+    assert!(
+        log.contains("usage_sdk.attempt") && log.contains("oauth_token"),
+        "nothing logged"
+    );
+    shown.push(log);
+    for text in shown {
+        for secret in [SECRET, TOKEN, RENEWED, basic.as_str()] {
+            assert!(!text.contains(secret), "{secret:?} shown in:\n{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_no_credential_reaches_another_host() {
+    let elsewhere =
+        ScriptedServer::start(|_, _| Reply::json(200, json!({"queryStatus": "Complete"}))).await;
+    let target = elsewhere.base_url.clone();
+    let server = ScriptedServer::start(move |request, _| {
+        let status = if request.path().ends_with("token") {
+            307
+        } else {
+            302
+        };
+        Reply::json(status, json!({})).header("Location", &format!("{target}{}", request.target))
+    })
+    .await;
+    let clock = ManualClock::new();
+    let (api, took) =
+        bounded(client(config(&server.base_url, &clock)).fetch_results(&org_execution())).await;
+    let err = api.unwrap_err();
+    assert!(
+        matches!(&err, Error::Api(api) if api.status == 302 && api.attempts == 1),
+        "{err:?}"
+    );
+    report(
+        "302 to another loopback port (GET, bearer token)",
+        "Api 302, not followed",
+        1,
+        took,
+    );
+
+    let token_client = client(config(&server.base_url, &clock).client_credentials("bot", SECRET));
+    let (token, took) = bounded(token_client.fetch_results(&org_execution())).await;
+    let err = token.unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth(AuthError::Rejected { status: 307, .. })),
+        "{err:?}"
+    );
+    report(
+        "307 from the token endpoint to another port",
+        "Auth::Rejected 307, not followed",
+        1,
+        took,
+    );
+
+    assert_eq!(server.requests().len(), 2);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "followed: {:?}",
+        elsewhere.requests()
+    );
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn every_path_parameter_is_encoded_so_an_id_cannot_change_the_path_or_query() {
+    let server = ScriptedServer::start(|request, _| match request.method.as_str() {
+        "GET" if request.path().ends_with("/summary") => {
+            Reply::json(202, json!({"executionId": EXECUTION}))
+        }
+        "GET" => Reply::json(200, json!({"queryStatus": "Running"})),
+        _ => Reply::json(202, json!({"executionId": EXECUTION})),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(config(&server.base_url, &clock));
+    let hostile = [
+        "../../users",
+        "a/b?x=1#y",
+        "%2e%2e%2fusers",
+        "..%2F..%2F",
+        "a b c",
+        "ü/../ä",
+        "?days=3650",
+        "#frag",
+        "a;b=c",
+    ];
+    // URL parsers read `\` as `/` in http(s) URLs and the generated encoder leaves it alone,
+    // so `\..\..` would climb out of its segment: such ids are refused up front.
+    for id in ["\\..\\..", "a\\b"] {
+        assert!(matches!(ClientId::new(id), Err(Error::InvalidInput(e)) if e.field == "clientId"));
+        assert!(
+            matches!(ExecutionId::new(id), Err(Error::InvalidInput(e)) if e.field == "executionId")
+        );
+    }
+    let query = ClientQuery::builder(interval()).build().unwrap();
+    for id in hostile {
+        let client_id = ClientId::new(id).unwrap();
+        let execution_id = ExecutionId::new(id).unwrap();
+        let before = server.requests().len();
+        client
+            .submit_client_query(&client_id, &query)
+            .await
+            .unwrap();
+        client
+            .submit_client_usage_summary(&client_id, Days::new(7).unwrap())
+            .await
+            .unwrap();
+        client
+            .fetch_results(&Execution::client(client_id.clone(), execution_id.clone()))
+            .await
+            .unwrap();
+        client
+            .fetch_results(&Execution::organization(execution_id))
+            .await
+            .unwrap();
+        let sent = &server.requests()[before..];
+        let expected: [(&str, Vec<&str>, Option<&str>); 4] = [
+            (
+                "POST",
+                vec!["api", "v2", "oauth", "clients", id, "usage", "query"],
+                None,
+            ),
+            (
+                "GET",
+                vec!["api", "v2", "oauth", "clients", id, "usage", "summary"],
+                Some("days=7"),
+            ),
+            (
+                "GET",
+                vec![
+                    "api", "v2", "oauth", "clients", id, "usage", "query", "results", id,
+                ],
+                None,
+            ),
+            (
+                "GET",
+                vec!["api", "v2", "usage", "query", id, "results"],
+                None,
+            ),
+        ];
+        assert_eq!(sent.len(), 4, "{id:?}");
+        for (request, (method, segments, query)) in sent.iter().zip(expected) {
+            assert_eq!(request.method, method, "{id:?}");
+            let (path, sent_query) = match request.target.split_once('?') {
+                Some((path, query)) => (path, Some(query)),
+                None => (request.target.as_str(), None),
+            };
+            assert!(!request.target.contains('#'), "{id:?}: {}", request.target);
+            assert_eq!(sent_query, query, "{id:?}: {}", request.target);
+            let decoded: Vec<String> = path[1..].split('/').map(percent_decode).collect();
+            assert_eq!(decoded, segments, "{id:?}: {}", request.target);
+        }
+    }
 }
