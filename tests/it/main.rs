@@ -3,6 +3,8 @@
 
 mod client;
 mod end_to_end;
+mod fuzz;
+mod load;
 mod logs;
 mod raw_client;
 mod raw_tcp;
