@@ -15,6 +15,7 @@ use crate::ids::{ClientId, ExecutionId};
 use crate::query::{ClientQuery, Days, OrganizationQuery};
 use crate::raw;
 use crate::raw::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
+use crate::throttle::Throttle;
 use crate::transport::{
     AttemptRecord, Attempts, CallContext, GiveUpReason, body_too_large, correlation_id,
 };
@@ -31,6 +32,7 @@ pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) tokens: TokenSource,
     http: reqwest::Client,
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl fmt::Debug for UsageClient {
@@ -91,12 +93,17 @@ impl UsageClient {
             .build()
             .map_err(|e| Error::invalid("config", format!("cannot build the HTTP client: {e}")))?;
         let tokens = TokenSource::new(&config)?;
+        let throttle = config
+            .retry
+            .rate_limit_pacing
+            .then(|| Arc::new(Throttle::new(config.retry.retry_after_cap)));
         Ok(Self {
             raw: raw::Client::new_with_client(&config.base_url, http.clone()),
             shared: Arc::new(Shared {
                 config: Arc::new(config),
                 tokens,
                 http,
+                throttle,
             }),
         })
     }
@@ -229,6 +236,7 @@ impl UsageClient {
                     config: shared.config.clone(),
                     bearer: bearer.clone(),
                     attempts: attempts.clone(),
+                    throttle: shared.throttle.clone(),
                 };
                 let result = context.scope(op(&self.raw)).await;
                 let record = attempts.snapshot();

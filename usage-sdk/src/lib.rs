@@ -41,6 +41,7 @@ mod region;
 mod retry;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
+mod throttle;
 pub mod time;
 mod transport;
 mod waiter;

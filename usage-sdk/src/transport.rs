@@ -22,6 +22,7 @@ use crate::auth::Bearer;
 use crate::config::Config;
 use crate::raw::Client;
 use crate::retry::{Decision, GiveUp, Outcome, TransportFailure, parse_retry_after};
+use crate::throttle::Throttle;
 
 tokio::task_local! {
     static CALL: CallContext;
@@ -33,6 +34,8 @@ pub(crate) struct CallContext {
     pub(crate) config: Arc<Config>,
     pub(crate) bearer: Bearer,
     pub(crate) attempts: Arc<Attempts>,
+    /// The client's pacing under the rate limit (see [`crate::throttle`]), if on.
+    pub(crate) throttle: Option<Arc<Throttle>>,
 }
 
 impl CallContext {
@@ -120,6 +123,8 @@ pub(crate) async fn send(
 ) -> reqwest::Result<Response> {
     let policy = &config.retry;
     let clock = &config.clock;
+    // API calls carry the client's throttle; the token request (no call context) does not.
+    let throttle = CALL.try_with(|call| call.throttle.clone()).ok().flatten();
     // GET is the only method here that may be repeated after the server might have acted.
     let idempotent = request.method() == Method::GET;
     let started = clock.now();
@@ -139,7 +144,14 @@ pub(crate) async fn send(
             status = tracing::field::Empty,
             correlation_id = tracing::field::Empty,
         );
+        let ticket = match &throttle {
+            Some(throttle) => Some(throttle.acquire(clock.as_ref()).await),
+            None => None,
+        };
         let result = http.execute(current).instrument(span.clone()).await;
+        if let (Some(throttle), Some(ticket), Ok(response)) = (&throttle, ticket, &result) {
+            throttle.observe(ticket, response.status(), response.headers(), clock.now());
+        }
         let outcome = match &result {
             Ok(response) => {
                 let record = record_response(attempts, attempt, response);
