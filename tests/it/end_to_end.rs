@@ -642,12 +642,20 @@ mod rate_limits {
             manual: ManualClock::new(),
             pace: Duration::from_millis(60),
         };
+        // Pacing off: this test pins the per-request rule (each 429 waits exactly its
+        // Retry-After); client-wide pacing is the next test.
         let client = build(
-            config(&si, Arc::new(clock.clone())).poll(
-                PollPolicy::default()
-                    .with_jitter(false)
-                    .with_delays(Duration::from_millis(10), Duration::from_millis(10)),
-            ),
+            config(&si, Arc::new(clock.clone()))
+                .retry(
+                    RetryPolicy::default()
+                        .with_jitter(false)
+                        .with_rate_limit_pacing(false),
+                )
+                .poll(
+                    PollPolicy::default()
+                        .with_jitter(false)
+                        .with_delays(Duration::from_millis(10), Duration::from_millis(10)),
+                ),
         );
 
         let org = client
@@ -677,6 +685,52 @@ mod rate_limits {
         assert_eq!(retry_waits.count() as u64, refused, "{sleeps:?}");
         assert_eq!(sleeps.len() as u64, refused + 3, "{sleeps:?}");
         assert_eq!(stats.tokens_issued, 1, "a 429 is not an auth problem");
+    }
+
+    /// 12 concurrent polls against a bucket of 4 (refilled at 40/s), in real time: returns
+    /// the number of 429s the stand-in sent.
+    async fn concurrent_polls_refused(pacing: bool) -> u64 {
+        let si = start(stand_in().rate_limit(4, Duration::from_millis(100))).await;
+        let client = build(
+            config(&si, Arc::new(usage_sdk::time::TokioClock)).retry(
+                RetryPolicy::default()
+                    .with_jitter(false)
+                    .with_max_attempts(10)
+                    .with_rate_limit_pacing(pacing),
+            ),
+        );
+        let execution = client
+            .submit_organization_query(&OrganizationQuery::builder(week()).build().unwrap())
+            .await
+            .unwrap();
+        // Let the bucket refill after the submit.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let polls: Vec<_> = (0..12)
+            .map(|_| {
+                let (client, execution) = (client.clone(), execution.clone());
+                tokio::spawn(async move { client.fetch_results(&execution).await })
+            })
+            .collect();
+        for poll in polls {
+            poll.await.unwrap().expect("every poll succeeds in the end");
+        }
+        si.stats().rate_limited
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pacing_after_a_429_spares_the_requests_that_would_come_back_together() {
+        // Without pacing, the 8 refused polls all return after Retry-After: 1 into a bucket
+        // of 4, and half are refused again. With pacing (the default), one Retry-After gates
+        // the whole client and the rest go out spaced at the rate the server admitted.
+        let (paced, unpaced) = tokio::join!(
+            concurrent_polls_refused(true),
+            concurrent_polls_refused(false)
+        );
+        assert!(paced >= 1, "the burst met the limiter");
+        assert!(
+            paced < unpaced,
+            "pacing should cut the 429s: paced {paced}, unpaced {unpaced}"
+        );
     }
 
     #[tokio::test]

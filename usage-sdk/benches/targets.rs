@@ -22,8 +22,8 @@
 //!    recording proxy that checks no request was re-sent before a `Retry-After` it was given
 //!    had passed. Ideal = 400 requests (a submit and one results fetch per query) / 50 per s.
 //!    The stand-in seeds at most 8 OAuth clients, so the 200 queries cycle over 8 client ids
-//!    (25 each), each with its own interval. Run with `RetryPolicy::with_rate_limit_pacing`
-//!    (the measured row) and with the default (for comparison).
+//!    (25 each), each with its own interval. Run with rate-limit pacing on
+//!    (the default; the measured row) and off (for comparison).
 //! 4. `build`: a clean `cargo build -p usage-sdk` and a no-op rebuild in their own target
 //!    directory under the system temp dir (the shared `target/` is left alone), and the size
 //!    of a release `usage-report` example.
@@ -775,7 +775,7 @@ fn bench_fanout(rows: &mut Vec<Row>, pacing: bool) {
         if pacing {
             "3. fan-out 200 queries @ 50 req/s (pacing on)"
         } else {
-            "3'. same, default (pacing off)"
+            "3'. same, pacing off"
         },
         format!(
             "{:.2} s, {limited} x 429, {api_requests} req, {} errors",

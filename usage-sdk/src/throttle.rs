@@ -25,9 +25,10 @@
 //! response headers"), and are not read. Without a 429 nothing changes: requests go out at
 //! once.
 //!
-//! Off by default, on with [`crate::RetryPolicy::with_rate_limit_pacing`]: the learnt rate
-//! is an inference (Genesys documents only `Retry-After`), and with it a caller's waits are
-//! no longer just the server's `Retry-After`s, which some callers (and tests) rely on.
+//! On by default; [`crate::RetryPolicy::with_rate_limit_pacing`]`(false)` turns it off. It
+//! changes nothing until the server answers 429, and then only makes the client wait longer,
+//! never shorter, than a `Retry-After`. The learnt rate is an inference (Genesys documents
+//! only `Retry-After`); it errs low, because the span it divides by includes the wait.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
