@@ -434,7 +434,7 @@ fn mid_body() -> Act {
 }
 
 #[tokio::test]
-async fn a_connection_dropped_mid_body_is_a_transport_error_sent_once() {
+async fn a_connection_dropped_mid_body_re_sends_gets_but_never_posts() {
     let server = RawServer::start(|request, _| match request.method.as_str() {
         "POST" => Act::CloseMidBody {
             head: head(202, &[("Content-Type", "application/json")], Some(400)),
@@ -465,17 +465,47 @@ async fn a_connection_dropped_mid_body_is_a_transport_error_sent_once() {
         let err = result.unwrap_err();
         assert!(matches!(&err, Error::Transport { .. }), "{what}: {err:?}");
         let sent = server.requests().len() - before;
-        // The body is read after the retry loop: a broken body is not re-requested, even for a
-        // GET. The caller sees a transport error and may call again.
-        assert_eq!(sent, 1, "{what}");
+        // A GET's body is read inside its attempt, so a broken body is re-requested like any
+        // transport failure; a POST that reached the server is never re-sent.
+        let expected = if what == "GET" { 5 } else { 1 };
+        assert_eq!(sent, expected, "{what}");
+        assert!(
+            matches!(&err, Error::Transport { attempts, .. } if *attempts == expected as u32),
+            "{what}: {err:?}"
+        );
         report(
             &format!("dropped mid-body ({what})"),
-            "Transport, not retried",
+            if what == "GET" {
+                "Transport after 5 attempts"
+            } else {
+                "Transport, not retried"
+            },
             sent,
             took,
         );
     }
-    assert!(clock.sleeps().is_empty());
+    assert_eq!(clock.sleeps().len(), 4, "backoffs of the GET only");
+}
+
+#[tokio::test]
+async fn a_get_whose_body_broke_once_is_re_requested_and_succeeds() {
+    let server = RawServer::start(|_, n| match n {
+        0 => mid_body(),
+        _ => Act::respond(
+            200,
+            &[("Content-Type", "application/json")],
+            r#"{"queryStatus":"Complete","results":[{"requests":7}]}"#,
+        ),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = client(config(&server.base_url, &clock));
+    let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+    let result = result.expect("the second attempt reads a whole body");
+    assert_eq!(result.results[0].requests, Some(7));
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(clock.sleeps().len(), 1);
+    report("dropped mid-body once (GET)", "Ok on attempt 2", 2, took);
 }
 
 #[tokio::test]
@@ -496,11 +526,12 @@ async fn a_body_that_stalls_past_the_request_timeout_ends_in_a_timeout_error() {
         "{err:?}"
     );
     assert!(took < Duration::from_secs(3), "{took:?}");
+    // A timeout while reading a GET's body is retried like any timeout of a GET.
     let gets = server.requests().len();
-    assert_eq!(gets, 1);
+    assert_eq!(gets, 5);
     report(
         "body stalls past a 300 ms timeout (GET)",
-        "Transport timeout",
+        "Transport timeout after 5 attempts",
         gets,
         took,
     );

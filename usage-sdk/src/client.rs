@@ -346,7 +346,11 @@ async fn map_error(
                 }))
             }
         }
-        Raw::ResponseBodyError(source) if body_too_large(&source).is_some() => {
+        // A GET's body is read in the transport (an exec error), a POST's by the generated
+        // client (a body error): either way the marker is in the chain.
+        Raw::ResponseBodyError(source) | Raw::CommunicationError(source)
+            if body_too_large(&source).is_some() =>
+        {
             let too_large = body_too_large(&source).expect("checked in the guard");
             Error::ResponseTooLarge {
                 operation,

@@ -152,15 +152,31 @@ pub(crate) async fn send(
         if let (Some(throttle), Some(ticket), Ok(response)) = (&throttle, ticket, &result) {
             throttle.observe(ticket, response.status(), response.headers(), clock.now());
         }
-        let outcome = match &result {
+        let result = match result {
             Ok(response) => {
-                let record = record_response(attempts, attempt, response);
+                let record = record_response(attempts, attempt, &response);
                 span.record("status", response.status().as_u16());
                 if let Some(id) = &record {
                     span.record("correlation_id", id.as_str());
                 }
-                Outcome::Status(response.status(), response.headers())
+                let response = limit_body(response, config.max_response_size);
+                // A GET's body is read inside the attempt, so a connection dropped or stalled
+                // mid-body is retried like any other transport failure (the generated client
+                // would read it after this loop, out of reach of retries). A POST's body is
+                // left to the caller: its request is never re-sent once it may have been
+                // processed.
+                if idempotent {
+                    read_whole(response).instrument(span.clone()).await
+                } else {
+                    Ok(response)
+                }
             }
+            Err(error) => Err(error),
+        };
+        let outcome = match &result {
+            Ok(response) => Outcome::Status(response.status(), response.headers()),
+            // The same request would get the same body: not retried.
+            Err(error) if body_too_large(error).is_some() => return result,
             Err(error) => {
                 attempts.lock().count = attempt;
                 span.in_scope(|| tracing::debug!(error = %error, "attempt failed in transport"));
@@ -180,7 +196,7 @@ pub(crate) async fn send(
                     GiveUp::Exhausted => Some(GiveUpReason::Exhausted),
                     GiveUp::NotRetryable => None,
                 };
-                return result.map(|response| limit_body(response, config.max_response_size));
+                return result;
             }
         };
         // Checked: a hostile `Retry-After` (u64::MAX seconds) under a raised cap, or an
@@ -190,12 +206,30 @@ pub(crate) async fn send(
         let limit = started.checked_add(policy.max_elapsed);
         if resume_at.is_none() || limit.is_some_and(|limit| resume_at > Some(limit)) {
             attempts.lock().gave_up = Some(GiveUpReason::Exhausted);
-            return result.map(|response| limit_body(response, config.max_response_size));
+            return result;
         }
         span.in_scope(|| tracing::debug!(wait_ms = wait.as_millis() as u64, "retrying"));
         drop(result);
         clock.sleep(wait).await;
     }
+}
+
+/// Reads the whole body of `response` and hands back an equivalent response holding it, for
+/// the generated client to read again at no cost.
+async fn read_whole(response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    let version = response.version();
+    let url = response.url().clone();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(reqwest::Body::from(body))
+        .expect("an empty builder with a body is a valid response");
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
 }
 
 /// A response body larger than [`crate::ConfigBuilder::max_response_size`]: the error its
