@@ -214,22 +214,28 @@ pub(crate) async fn send(
     }
 }
 
-/// Reads the whole body of `response` and hands back an equivalent response holding it, for
-/// the generated client to read again at no cost.
+/// Reads the whole body of `response` (already size-limited) and hands back an equivalent
+/// response holding it, for the generated client to read again at no cost.
 async fn read_whole(response: Response) -> reqwest::Result<Response> {
-    let status = response.status();
-    let version = response.version();
+    use http_body_util::BodyExt;
     let url = response.url().clone();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    Ok(rebuild(url, parts, reqwest::Body::from(bytes)))
+}
+
+/// A response from the parts of another and a new body (`http::Response` drops the URL, so
+/// it is passed back in).
+fn rebuild(url: reqwest::Url, parts: http::response::Parts, body: reqwest::Body) -> Response {
     let mut rebuilt = http::Response::builder()
         .url(url)
-        .body(reqwest::Body::from(body))
+        .body(body)
         .expect("an empty builder with a body is a valid response");
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(Response::from(rebuilt))
+    *rebuilt.status_mut() = parts.status;
+    *rebuilt.version_mut() = parts.version;
+    *rebuilt.headers_mut() = parts.headers;
+    rebuilt.extensions_mut().extend(parts.extensions);
+    Response::from(rebuilt)
 }
 
 /// A response body larger than [`crate::ConfigBuilder::max_response_size`]: the error its
@@ -267,6 +273,14 @@ pub(crate) fn body_too_large(error: &reqwest::Error) -> Option<&BodyTooLarge> {
 /// body closes the connection); a body without one, or a decompressed one, fails as soon
 /// as it passes the limit. Either way the read yields [`BodyTooLarge`].
 fn limit_body(response: Response, limit: u64) -> Response {
+    // Fast path: with a Content-Length within the limit hyper delivers exactly that many
+    // bytes (reqwest hides the length of bodies it decompresses), so no wrapper is needed.
+    if response
+        .content_length()
+        .is_some_and(|length| length <= limit)
+    {
+        return response;
+    }
     let url = response.url().clone();
     let declared = response.content_length().filter(|length| *length > limit);
     let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
@@ -280,15 +294,7 @@ fn limit_body(response: Response, limit: u64) -> Response {
         read: 0,
         refused: declared,
     };
-    let mut rebuilt = http::Response::builder()
-        .url(url)
-        .body(reqwest::Body::wrap(limited))
-        .expect("an empty builder with a body is a valid response");
-    *rebuilt.status_mut() = parts.status;
-    *rebuilt.version_mut() = parts.version;
-    *rebuilt.headers_mut() = parts.headers;
-    rebuilt.extensions_mut().extend(parts.extensions);
-    Response::from(rebuilt)
+    rebuild(url, parts, reqwest::Body::wrap(limited))
 }
 
 struct LimitedBody {
