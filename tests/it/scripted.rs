@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// One request as the server saw it.
@@ -163,7 +163,9 @@ impl ScriptedServer {
     }
 }
 
-async fn read_request(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<Recorded> {
+/// Reads one request: request line, headers, and a `Content-Length` body (at most 1 MiB,
+/// which is all any test sends). Shared with the raw TCP fault server.
+pub async fn read_request(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<Recorded> {
     let mut line = String::new();
     if reader.read_line(&mut line).await.ok()? == 0 {
         return None;
@@ -188,7 +190,7 @@ async fn read_request(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) ->
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(0);
-    let mut body = vec![0; length];
+    let mut body = vec![0; length.min(1 << 20)];
     reader.read_exact(&mut body).await.ok()?;
     Some(Recorded {
         method,
