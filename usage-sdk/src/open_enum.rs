@@ -262,7 +262,10 @@ mod tests {
             .collect();
         for wire in &in_spec {
             let parsed: QueryStatus = wire.parse().unwrap();
-            assert!(!matches!(parsed, QueryStatus::Unknown(_)), "no variant for {wire}");
+            assert!(
+                !matches!(parsed, QueryStatus::Unknown(_)),
+                "no variant for {wire}"
+            );
         }
         assert_eq!(in_spec.len(), 3, "QueryStatus has three known variants");
     }
