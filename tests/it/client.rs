@@ -563,20 +563,6 @@ async fn client_query_and_summary_use_their_paths_and_the_client_results_endpoin
 }
 
 #[tokio::test]
-async fn invalid_input_is_rejected_before_any_request() {
-    let server = ScriptedServer::start(|_, _| Reply::token(TOKEN, 86_399)).await;
-    let client = client(&server, &ManualClock::new());
-    assert!(matches!(ClientId::new(""), Err(Error::InvalidInput(e)) if e.field == "clientId"));
-    assert!(matches!(Days::new(0), Err(Error::InvalidInput(e)) if e.field == "days"));
-    let user_id = ClientQuery::builder(interval())
-        .group_by([GroupBy::UserId])
-        .build();
-    assert!(matches!(user_id, Err(Error::InvalidInput(e)) if e.field == "groupBy"));
-    drop(client);
-    assert!(server.requests().is_empty());
-}
-
-#[tokio::test]
 async fn an_html_error_page_keeps_its_status_and_a_200_with_html_is_a_decode_error() {
     let server = ScriptedServer::start(|request, _| match request.path() {
         "/oauth/token" => Reply::token(TOKEN, 86_399),

@@ -175,30 +175,23 @@ fn plan(options: &Options) -> Result<Plan, BadOptions> {
         Some(interval) => interval,
         None => Interval::last_full_days(options.days)?,
     };
+    // The two builders have the same methods but are different types.
+    macro_rules! query {
+        ($builder:expr) => {{
+            let mut query = $builder.group_by(options.group_by.iter().copied());
+            if let Some(granularity) = options.granularity {
+                query = query.granularity(granularity);
+            }
+            if let Some(metrics) = &options.metrics {
+                query = query.metrics(metrics.iter().copied());
+            }
+            query.build()?
+        }};
+    }
     Ok(match &options.client {
         Some(client) if options.summary => Plan::Summary(client.clone(), Days::new(options.days)?),
-        Some(client) => {
-            let mut query =
-                ClientQuery::builder(interval).group_by(options.group_by.iter().copied());
-            if let Some(g) = options.granularity {
-                query = query.granularity(g);
-            }
-            if let Some(metrics) = &options.metrics {
-                query = query.metrics(metrics.iter().copied());
-            }
-            Plan::Client(client.clone(), query.build()?)
-        }
-        None => {
-            let mut query =
-                OrganizationQuery::builder(interval).group_by(options.group_by.iter().copied());
-            if let Some(g) = options.granularity {
-                query = query.granularity(g);
-            }
-            if let Some(metrics) = &options.metrics {
-                query = query.metrics(metrics.iter().copied());
-            }
-            Plan::Organization(query.build()?)
-        }
+        Some(client) => Plan::Client(client.clone(), query!(ClientQuery::builder(interval))),
+        None => Plan::Organization(query!(OrganizationQuery::builder(interval))),
     })
 }
 
