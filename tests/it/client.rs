@@ -209,6 +209,35 @@ async fn deadline_returns_the_execution_id_and_resume_picks_it_up() {
 }
 
 #[tokio::test]
+async fn dropping_a_waiter_stops_polling() {
+    let server = ScriptedServer::start(org_flow(|_| running())).await;
+    // Real time, short waits: the waiter polls every 20 ms until it is dropped.
+    let client = UsageClient::new(
+        Config::builder()
+            .base_url(&server.base_url)
+            .access_token(TOKEN)
+            .poll(
+                PollPolicy::default()
+                    .with_jitter(false)
+                    .with_delays(Duration::from_millis(20), Duration::from_millis(20)),
+            )
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let waited = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.organization_usage(&org_query()),
+    )
+    .await;
+    assert!(waited.is_err(), "still Running: the waiter was cut off");
+    let polls_at_drop = server.requests_to("GET", ORG_RESULTS).len();
+    assert!(polls_at_drop >= 2, "it was polling: {polls_at_drop}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), polls_at_drop);
+}
+
+#[tokio::test]
 async fn retry_after_is_waited_before_the_request_is_sent_again() {
     let server = ScriptedServer::start(org_flow(|n| match n {
         0 => Reply::error(
