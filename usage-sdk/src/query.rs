@@ -519,6 +519,37 @@ mod tests {
     }
 
     #[test]
+    fn hand_written_enums_list_exactly_the_spec_values() {
+        // `to_raw` converts through the wire name and expects every value to exist in the
+        // generated enums; this pins the lists to the spec so a spec change fails here, not
+        // at run time.
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        let values = |query: &str, field: &str| -> Vec<String> {
+            let property = &schemas[query]["properties"][field];
+            let list = property["enum"]
+                .as_array()
+                .or(property["items"]["enum"].as_array());
+            list.expect("an enum")
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        let names = |all: Vec<&str>| all.into_iter().map(String::from).collect::<Vec<_>>();
+        let granularity = names(Granularity::ALL.iter().map(|g| g.as_str()).collect());
+        let metrics = names(Metric::ALL.iter().map(|m| m.as_str()).collect());
+        let group_by = names(GroupBy::ALL.iter().map(|g| g.as_str()).collect());
+        for query in ["ApiUsageOrganizationQuery", "ApiUsageClientQuery"] {
+            assert_eq!(values(query, "granularity"), granularity, "{query}");
+            assert_eq!(values(query, "metrics"), metrics, "{query}");
+        }
+        assert_eq!(values("ApiUsageOrganizationQuery", "groupBy"), group_by);
+        let client_group_by: Vec<String> = group_by.into_iter().filter(|g| g != "UserId").collect();
+        assert_eq!(values("ApiUsageClientQuery", "groupBy"), client_group_by);
+    }
+
+    #[test]
     fn days_bounds() {
         assert!(Days::new(0).is_err());
         assert!(
