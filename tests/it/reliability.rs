@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use usage_sdk::stand_in::{Fault, Route, StandIn};
+use usage_sdk::stand_in::{Fault, Route, RunningStandIn, StandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
     AuthError, ClientId, ClientQuery, Config, ConfigBuilder, Days, Error, Execution, ExecutionId,
@@ -92,14 +92,20 @@ async fn stand_in_client(
     )
 }
 
-#[tokio::test]
-async fn a_429_storm_with_retry_after_spends_the_attempt_budget_then_a_short_one_passes() {
-    let stand_in = StandIn::builder()
+/// A stand-in with no rate limit whose executions complete at once: faults come only from
+/// what a test injects.
+async fn instant_stand_in() -> RunningStandIn {
+    StandIn::builder()
         .no_rate_limit()
         .execution_time(Duration::ZERO)
         .start()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_429_storm_with_retry_after_spends_the_attempt_budget_then_a_short_one_passes() {
+    let stand_in = instant_stand_in().await;
     let clock = ManualClock::new();
     let client = stand_in_client(&stand_in, &clock).await;
 
@@ -263,12 +269,7 @@ async fn an_unlimited_retry_after_cap_with_a_huge_retry_after_gives_up_instead_o
 
 #[tokio::test]
 async fn bursts_of_503_are_retried_for_posts_and_gets_but_500_is_not_retried() {
-    let stand_in = StandIn::builder()
-        .no_rate_limit()
-        .execution_time(Duration::ZERO)
-        .start()
-        .await
-        .unwrap();
+    let stand_in = instant_stand_in().await;
     let clock = ManualClock::new();
     let client = stand_in_client(&stand_in, &clock).await;
 
@@ -374,12 +375,7 @@ async fn a_refused_connection_is_retried_for_gets_and_for_the_token_request() {
 
 #[tokio::test]
 async fn a_connection_dropped_before_the_answer_retries_gets_only() {
-    let stand_in = StandIn::builder()
-        .no_rate_limit()
-        .execution_time(Duration::ZERO)
-        .start()
-        .await
-        .unwrap();
+    let stand_in = instant_stand_in().await;
     let clock = ManualClock::new();
     let client = stand_in_client(&stand_in, &clock).await;
     let execution = client
