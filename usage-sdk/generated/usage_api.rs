@@ -490,6 +490,601 @@ pub mod types {
         )]
         pub user_id: ::std::option::Option<::std::string::String>,
     }
+    ///`ApiUsageSimpleSearch`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ApiUsageSimpleSearch {
+        ///Behaves like a SQL WHERE with multiple IN operators. Specifies a list of HTTP methods to be queried.
+        #[serde(
+            rename = "httpMethods",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub http_methods: ::std::vec::Vec<ApiUsageSimpleSearchHttpMethodsItem>,
+        ///Behaves like one clause in a SQL WHERE. Specifies the date and time range of data being queried. Intervals are represented as an ISO-8601 string. For example: YYYY-MM-DDThh:mm:ss/YYYY-MM-DDThh:mm:ss
+        pub interval: ::std::string::String,
+        ///Behaves like a SQL SELECT clause. Enables retrieving only named metrics. If omitted, all metrics that are available will be returned (like SELECT *).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub metrics: ::std::vec::Vec<ApiUsageSimpleSearchMetricsItem>,
+        ///Behaves like a SQL WHERE with multiple IN operators. Specifies a list of OAuth client names to be queried.
+        #[serde(
+            rename = "oauthClientNames",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub oauth_client_names: ::std::vec::Vec<::std::string::String>,
+        ///Behaves like a SQL WHERE with multiple IN operators. Specifies a list of Template Uris to be queried.
+        #[serde(
+            rename = "templateUris",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub template_uris: ::std::vec::Vec<::std::string::String>,
+    }
+    ///`ApiUsageSimpleSearchHttpMethodsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ApiUsageSimpleSearchHttpMethodsItem {
+        #[serde(rename = "GET")]
+        Get,
+        #[serde(rename = "POST")]
+        Post,
+        #[serde(rename = "DELETE")]
+        Delete,
+        #[serde(rename = "PATCH")]
+        Patch,
+        #[serde(rename = "PUT")]
+        Put,
+        #[serde(rename = "HEAD")]
+        Head,
+        #[serde(rename = "CONNECT")]
+        Connect,
+        #[serde(rename = "OPTIONS")]
+        Options,
+        #[serde(rename = "TRACE")]
+        Trace,
+    }
+    impl ::std::fmt::Display for ApiUsageSimpleSearchHttpMethodsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Get => f.write_str("GET"),
+                Self::Post => f.write_str("POST"),
+                Self::Delete => f.write_str("DELETE"),
+                Self::Patch => f.write_str("PATCH"),
+                Self::Put => f.write_str("PUT"),
+                Self::Head => f.write_str("HEAD"),
+                Self::Connect => f.write_str("CONNECT"),
+                Self::Options => f.write_str("OPTIONS"),
+                Self::Trace => f.write_str("TRACE"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ApiUsageSimpleSearchHttpMethodsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "GET" => Ok(Self::Get),
+                "POST" => Ok(Self::Post),
+                "DELETE" => Ok(Self::Delete),
+                "PATCH" => Ok(Self::Patch),
+                "PUT" => Ok(Self::Put),
+                "HEAD" => Ok(Self::Head),
+                "CONNECT" => Ok(Self::Connect),
+                "OPTIONS" => Ok(Self::Options),
+                "TRACE" => Ok(Self::Trace),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ApiUsageSimpleSearchHttpMethodsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ApiUsageSimpleSearchHttpMethodsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ApiUsageSimpleSearchMetricsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ApiUsageSimpleSearchMetricsItem {
+        Date,
+        ClientName,
+        HttpMethod,
+        TemplateUri,
+        Status200,
+        Status300,
+        Status400,
+        Status500,
+        Status429,
+    }
+    impl ::std::fmt::Display for ApiUsageSimpleSearchMetricsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Date => f.write_str("Date"),
+                Self::ClientName => f.write_str("ClientName"),
+                Self::HttpMethod => f.write_str("HttpMethod"),
+                Self::TemplateUri => f.write_str("TemplateUri"),
+                Self::Status200 => f.write_str("Status200"),
+                Self::Status300 => f.write_str("Status300"),
+                Self::Status400 => f.write_str("Status400"),
+                Self::Status500 => f.write_str("Status500"),
+                Self::Status429 => f.write_str("Status429"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ApiUsageSimpleSearchMetricsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Date" => Ok(Self::Date),
+                "ClientName" => Ok(Self::ClientName),
+                "HttpMethod" => Ok(Self::HttpMethod),
+                "TemplateUri" => Ok(Self::TemplateUri),
+                "Status200" => Ok(Self::Status200),
+                "Status300" => Ok(Self::Status300),
+                "Status400" => Ok(Self::Status400),
+                "Status500" => Ok(Self::Status500),
+                "Status429" => Ok(Self::Status429),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ApiUsageSimpleSearchMetricsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ApiUsageSimpleSearchMetricsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClientPublicApiUsage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ClientPublicApiUsage {
+        ///The date of the usage. Dates are represented as an ISO-8601 string. For example: yyyy-MM-dd
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        #[serde(
+            rename = "httpMethod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub http_method: ::std::option::Option<crate::open_enum::UsageHttpMethod>,
+        ///The organizationId that made the request.
+        #[serde(
+            rename = "organizationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub organization_id: ::std::option::Option<::std::string::String>,
+        ///The platform the request(s) is/were made on.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<::std::string::String>,
+        ///The total number of requests.
+        #[serde(
+            rename = "requestCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_count: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 2xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status200: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 3xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status300: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 4xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status400: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 429 HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status429: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 5xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status500: ::std::option::Option<i64>,
+        ///The templateUri of the request(s).
+        #[serde(
+            rename = "templateUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub template_uri: ::std::option::Option<::std::string::String>,
+    }
+    ///`ClientPublicApiUsageQueryRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ClientPublicApiUsageQueryRequest {
+        ///Specify the granularity to aggregate the data to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub granularity: ::std::option::Option<
+            ClientPublicApiUsageQueryRequestGranularity,
+        >,
+        ///Specify how to aggregate the data (by default the data is not aggregated).
+        #[serde(
+            rename = "groupBy",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub group_by: ::std::vec::Vec<ClientPublicApiUsageQueryRequestGroupByItem>,
+        ///Specify if you only want a subset of httpMethods represented in the query.
+        #[serde(
+            rename = "httpMethods",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub http_methods: ::std::vec::Vec<
+            ClientPublicApiUsageQueryRequestHttpMethodsItem,
+        >,
+        ///Specify the interval to query on. Start and end are inclusive. Start date cannot be more than a year ago. End date cannot be more than 90 days after the start. Intervals are represented as an ISO-8601 string. For example: YYYY-MM-DDThh:mm:ss/YYYY-MM-DDThh:mm:ss
+        pub interval: ::std::string::String,
+        ///Specify which metrics you want returned (all will be returned by default).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub metrics: ::std::vec::Vec<ClientPublicApiUsageQueryRequestMetricsItem>,
+        ///Specify if you only want a subset of organizationIds represented in the query.
+        #[serde(
+            rename = "organizationIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub organization_ids: ::std::vec::Vec<::std::string::String>,
+        ///Specify if you only want a subset of platforms represented in the query.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub platforms: ::std::vec::Vec<::std::string::String>,
+        ///Specify how to sort the returned data.
+        #[serde(
+            rename = "sortBy",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub sort_by: ::std::vec::Vec<UsageQuerySortBy>,
+        ///Specify if you only want a subset of templateUris represented in the query.
+        #[serde(
+            rename = "templateUris",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub template_uris: ::std::vec::Vec<::std::string::String>,
+    }
+    ///Specify the granularity to aggregate the data to.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ClientPublicApiUsageQueryRequestGranularity {
+        Day,
+        Week,
+        Month,
+    }
+    impl ::std::fmt::Display for ClientPublicApiUsageQueryRequestGranularity {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Day => f.write_str("Day"),
+                Self::Week => f.write_str("Week"),
+                Self::Month => f.write_str("Month"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClientPublicApiUsageQueryRequestGranularity {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Day" => Ok(Self::Day),
+                "Week" => Ok(Self::Week),
+                "Month" => Ok(Self::Month),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClientPublicApiUsageQueryRequestGranularity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClientPublicApiUsageQueryRequestGranularity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClientPublicApiUsageQueryRequestGroupByItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ClientPublicApiUsageQueryRequestGroupByItem {
+        OrganizationId,
+        HttpMethod,
+        TemplateUri,
+        Platform,
+    }
+    impl ::std::fmt::Display for ClientPublicApiUsageQueryRequestGroupByItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::OrganizationId => f.write_str("OrganizationId"),
+                Self::HttpMethod => f.write_str("HttpMethod"),
+                Self::TemplateUri => f.write_str("TemplateUri"),
+                Self::Platform => f.write_str("Platform"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClientPublicApiUsageQueryRequestGroupByItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OrganizationId" => Ok(Self::OrganizationId),
+                "HttpMethod" => Ok(Self::HttpMethod),
+                "TemplateUri" => Ok(Self::TemplateUri),
+                "Platform" => Ok(Self::Platform),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClientPublicApiUsageQueryRequestGroupByItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClientPublicApiUsageQueryRequestGroupByItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClientPublicApiUsageQueryRequestHttpMethodsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ClientPublicApiUsageQueryRequestHttpMethodsItem {
+        #[serde(rename = "GET")]
+        Get,
+        #[serde(rename = "POST")]
+        Post,
+        #[serde(rename = "PUT")]
+        Put,
+        #[serde(rename = "PATCH")]
+        Patch,
+        #[serde(rename = "DELETE")]
+        Delete,
+        #[serde(rename = "HEAD")]
+        Head,
+    }
+    impl ::std::fmt::Display for ClientPublicApiUsageQueryRequestHttpMethodsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Get => f.write_str("GET"),
+                Self::Post => f.write_str("POST"),
+                Self::Put => f.write_str("PUT"),
+                Self::Patch => f.write_str("PATCH"),
+                Self::Delete => f.write_str("DELETE"),
+                Self::Head => f.write_str("HEAD"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClientPublicApiUsageQueryRequestHttpMethodsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "GET" => Ok(Self::Get),
+                "POST" => Ok(Self::Post),
+                "PUT" => Ok(Self::Put),
+                "PATCH" => Ok(Self::Patch),
+                "DELETE" => Ok(Self::Delete),
+                "HEAD" => Ok(Self::Head),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for ClientPublicApiUsageQueryRequestHttpMethodsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClientPublicApiUsageQueryRequestHttpMethodsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClientPublicApiUsageQueryRequestMetricsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ClientPublicApiUsageQueryRequestMetricsItem {
+        Requests,
+        Status200,
+        Status300,
+        Status400,
+        Status429,
+        Status500,
+    }
+    impl ::std::fmt::Display for ClientPublicApiUsageQueryRequestMetricsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Requests => f.write_str("Requests"),
+                Self::Status200 => f.write_str("Status200"),
+                Self::Status300 => f.write_str("Status300"),
+                Self::Status400 => f.write_str("Status400"),
+                Self::Status429 => f.write_str("Status429"),
+                Self::Status500 => f.write_str("Status500"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClientPublicApiUsageQueryRequestMetricsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Requests" => Ok(Self::Requests),
+                "Status200" => Ok(Self::Status200),
+                "Status300" => Ok(Self::Status300),
+                "Status400" => Ok(Self::Status400),
+                "Status429" => Ok(Self::Status429),
+                "Status500" => Ok(Self::Status500),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClientPublicApiUsageQueryRequestMetricsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClientPublicApiUsageQueryRequestMetricsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClientPublicApiUsageResultsResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ClientPublicApiUsageResultsResponse {
+        ///The results of the query.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entities: ::std::vec::Vec<ClientPublicApiUsage>,
+        #[serde(
+            rename = "errorBody",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_body: ::std::option::Option<ErrorBody>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The uri to get the next set of results. Will only be included if there is another page to retrieve.
+        #[serde(
+            rename = "nextUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_uri: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "queryStatus")]
+        pub query_status: crate::open_enum::JobQueryStatus,
+        ///The URI for this object
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
+    }
+    ///`ClientUsageQueryResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ClientUsageQueryResponse {
+        ///The jobId of the query.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The uri to get the results.
+        #[serde(
+            rename = "resultsUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub results_uri: ::std::option::Option<::std::string::String>,
+        ///The URI for this object
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
+    }
     ///`Cursors`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Cursors {
@@ -521,6 +1116,19 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub field_name: ::std::option::Option<::std::string::String>,
+    }
+    ///`DomainEntityRef`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct DomainEntityRef {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
     }
     ///`ErrorBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -577,6 +1185,429 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
     }
+    ///`OrganizationPublicApiUsage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct OrganizationPublicApiUsage {
+        ///The date of the usage. Dates are represented as an ISO-8601 string. For example: yyyy-MM-dd
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        #[serde(
+            rename = "httpMethod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub http_method: ::std::option::Option<crate::open_enum::UsageHttpMethod>,
+        #[serde(
+            rename = "oauthClient",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub oauth_client: ::std::option::Option<DomainEntityRef>,
+        ///The platform the request(s) is/were made on.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<::std::string::String>,
+        ///The total number of requests.
+        #[serde(
+            rename = "requestCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_count: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 2xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status200: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 3xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status300: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 4xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status400: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 429 HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status429: ::std::option::Option<i64>,
+        ///The number of requests resulting in a 5xx HTTP status code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status500: ::std::option::Option<i64>,
+        ///The templateUri of the request(s).
+        #[serde(
+            rename = "templateUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub template_uri: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<UserReference>,
+    }
+    ///`OrganizationPublicApiUsageQueryRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrganizationPublicApiUsageQueryRequest {
+        ///Specify the granularity to aggregate the data to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub granularity: ::std::option::Option<
+            OrganizationPublicApiUsageQueryRequestGranularity,
+        >,
+        ///Specify how to aggregate the data (by default the data is not aggregated).
+        #[serde(
+            rename = "groupBy",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub group_by: ::std::vec::Vec<OrganizationPublicApiUsageQueryRequestGroupByItem>,
+        ///Specify if you only want a subset of httpMethods represented in the query.
+        #[serde(
+            rename = "httpMethods",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub http_methods: ::std::vec::Vec<
+            OrganizationPublicApiUsageQueryRequestHttpMethodsItem,
+        >,
+        ///Specify the interval to query on. Start and end are inclusive. Start date cannot be more than a year ago. End date cannot be more than 90 days after the start. Intervals are represented as an ISO-8601 string. For example: YYYY-MM-DDThh:mm:ss/YYYY-MM-DDThh:mm:ss
+        pub interval: ::std::string::String,
+        ///Specify which metrics you want returned (all will be returned by default).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub metrics: ::std::vec::Vec<OrganizationPublicApiUsageQueryRequestMetricsItem>,
+        ///Specify if you only want a subset of oauthClientIds represented in the query.
+        #[serde(
+            rename = "oauthClientIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub oauth_client_ids: ::std::vec::Vec<::std::string::String>,
+        ///Specify if you only want a subset of platforms represented in the query.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub platforms: ::std::vec::Vec<::std::string::String>,
+        ///Specify how to sort the returned data.
+        #[serde(
+            rename = "sortBy",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub sort_by: ::std::vec::Vec<UsageQuerySortBy>,
+        ///Specify if you only want a subset of templateUris represented in the query.
+        #[serde(
+            rename = "templateUris",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub template_uris: ::std::vec::Vec<::std::string::String>,
+        ///Specify if you only want a subset of userIds represented in the query.
+        #[serde(
+            rename = "userIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub user_ids: ::std::vec::Vec<::std::string::String>,
+    }
+    ///Specify the granularity to aggregate the data to.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum OrganizationPublicApiUsageQueryRequestGranularity {
+        Day,
+        Week,
+        Month,
+    }
+    impl ::std::fmt::Display for OrganizationPublicApiUsageQueryRequestGranularity {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Day => f.write_str("Day"),
+                Self::Week => f.write_str("Week"),
+                Self::Month => f.write_str("Month"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrganizationPublicApiUsageQueryRequestGranularity {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Day" => Ok(Self::Day),
+                "Week" => Ok(Self::Week),
+                "Month" => Ok(Self::Month),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for OrganizationPublicApiUsageQueryRequestGranularity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for OrganizationPublicApiUsageQueryRequestGranularity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`OrganizationPublicApiUsageQueryRequestGroupByItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum OrganizationPublicApiUsageQueryRequestGroupByItem {
+        OauthClientName,
+        OauthClientId,
+        UserId,
+        HttpMethod,
+        TemplateUri,
+        Platform,
+    }
+    impl ::std::fmt::Display for OrganizationPublicApiUsageQueryRequestGroupByItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::OauthClientName => f.write_str("OauthClientName"),
+                Self::OauthClientId => f.write_str("OauthClientId"),
+                Self::UserId => f.write_str("UserId"),
+                Self::HttpMethod => f.write_str("HttpMethod"),
+                Self::TemplateUri => f.write_str("TemplateUri"),
+                Self::Platform => f.write_str("Platform"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrganizationPublicApiUsageQueryRequestGroupByItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OauthClientName" => Ok(Self::OauthClientName),
+                "OauthClientId" => Ok(Self::OauthClientId),
+                "UserId" => Ok(Self::UserId),
+                "HttpMethod" => Ok(Self::HttpMethod),
+                "TemplateUri" => Ok(Self::TemplateUri),
+                "Platform" => Ok(Self::Platform),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for OrganizationPublicApiUsageQueryRequestGroupByItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for OrganizationPublicApiUsageQueryRequestGroupByItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`OrganizationPublicApiUsageQueryRequestHttpMethodsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum OrganizationPublicApiUsageQueryRequestHttpMethodsItem {
+        #[serde(rename = "GET")]
+        Get,
+        #[serde(rename = "POST")]
+        Post,
+        #[serde(rename = "PUT")]
+        Put,
+        #[serde(rename = "PATCH")]
+        Patch,
+        #[serde(rename = "DELETE")]
+        Delete,
+        #[serde(rename = "HEAD")]
+        Head,
+    }
+    impl ::std::fmt::Display for OrganizationPublicApiUsageQueryRequestHttpMethodsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Get => f.write_str("GET"),
+                Self::Post => f.write_str("POST"),
+                Self::Put => f.write_str("PUT"),
+                Self::Patch => f.write_str("PATCH"),
+                Self::Delete => f.write_str("DELETE"),
+                Self::Head => f.write_str("HEAD"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrganizationPublicApiUsageQueryRequestHttpMethodsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "GET" => Ok(Self::Get),
+                "POST" => Ok(Self::Post),
+                "PUT" => Ok(Self::Put),
+                "PATCH" => Ok(Self::Patch),
+                "DELETE" => Ok(Self::Delete),
+                "HEAD" => Ok(Self::Head),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for OrganizationPublicApiUsageQueryRequestHttpMethodsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for OrganizationPublicApiUsageQueryRequestHttpMethodsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`OrganizationPublicApiUsageQueryRequestMetricsItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum OrganizationPublicApiUsageQueryRequestMetricsItem {
+        Requests,
+        Status200,
+        Status300,
+        Status400,
+        Status429,
+        Status500,
+    }
+    impl ::std::fmt::Display for OrganizationPublicApiUsageQueryRequestMetricsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Requests => f.write_str("Requests"),
+                Self::Status200 => f.write_str("Status200"),
+                Self::Status300 => f.write_str("Status300"),
+                Self::Status400 => f.write_str("Status400"),
+                Self::Status429 => f.write_str("Status429"),
+                Self::Status500 => f.write_str("Status500"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrganizationPublicApiUsageQueryRequestMetricsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Requests" => Ok(Self::Requests),
+                "Status200" => Ok(Self::Status200),
+                "Status300" => Ok(Self::Status300),
+                "Status400" => Ok(Self::Status400),
+                "Status429" => Ok(Self::Status429),
+                "Status500" => Ok(Self::Status500),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for OrganizationPublicApiUsageQueryRequestMetricsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for OrganizationPublicApiUsageQueryRequestMetricsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`OrganizationPublicApiUsageResultsResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrganizationPublicApiUsageResultsResponse {
+        ///The results of the query.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entities: ::std::vec::Vec<OrganizationPublicApiUsage>,
+        #[serde(
+            rename = "errorBody",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_body: ::std::option::Option<ErrorBody>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The uri to get the next set of results. Will only be included if there is another page to retrieve.
+        #[serde(
+            rename = "nextUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_uri: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "queryStatus")]
+        pub query_status: crate::open_enum::JobQueryStatus,
+        ///The URI for this object
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
+    }
+    ///`OrganizationUsageQueryResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrganizationUsageQueryResponse {
+        ///The jobId of the query.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The uri to get the results.
+        #[serde(
+            rename = "resultsUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub results_uri: ::std::option::Option<::std::string::String>,
+        ///The URI for this object
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
+    }
     ///`UsageExecutionResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UsageExecutionResult {
@@ -592,6 +1623,85 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub results_uri: ::std::option::Option<::std::string::String>,
+    }
+    ///`UsageQuerySortBy`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UsageQuerySortBy {
+        ///The name of the field you want to specify to sort by.
+        #[serde(
+            rename = "fieldName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub field_name: ::std::option::Option<::std::string::String>,
+        ///The order to sort by.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub order: ::std::option::Option<UsageQuerySortByOrder>,
+    }
+    ///The order to sort by.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UsageQuerySortByOrder {
+        Asc,
+        Desc,
+    }
+    impl ::std::fmt::Display for UsageQuerySortByOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("Asc"),
+                Self::Desc => f.write_str("Desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UsageQuerySortByOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Asc" => Ok(Self::Asc),
+                "Desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UsageQuerySortByOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UsageQuerySortByOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UserReference`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserReference {
+        ///The globally unique identifier for the object.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///The URI for this object
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
     }
     /// Error types.
     pub mod error {
@@ -627,7 +1737,7 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Genesys Cloud Usage API (five legacy Usage operations)
+/**Client for Genesys Cloud Usage API (all eleven Usage operations)
 
 With the PureCloud Platform API, you can control all aspects of your PureCloud environment. With the APIs you can access the system configuration, manage conversations and more.
 
@@ -1054,6 +2164,522 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "get_oauth_client_usage_summary",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            202u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Search organization API Usage
+
+After calling this method, you will then need to poll for the query results based on the returned execution Id. The number of records is limited to 20,000 results
+
+Sends a `POST` request to `/api/v2/usage/simplesearch`
+
+Arguments:
+- `body`: SimpleSearch
+*/
+    pub async fn post_usage_simplesearch<'a>(
+        &'a self,
+        body: &'a types::ApiUsageSimpleSearch,
+    ) -> Result<ResponseValue<types::UsageExecutionResult>, Error<types::ErrorBody>> {
+        let url = format!("{}/api/v2/usage/simplesearch", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_usage_simplesearch",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            202u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get the results of a usage search. Number of records to be returned is limited to 20,000 results
+
+Sends a `GET` request to `/api/v2/usage/simplesearch/{executionId}/results`
+
+Arguments:
+- `execution_id`: ID of the search execution
+- `after`: The cursor that points to the end of the set of entities that has been returned
+- `page_size`: The max number of entities to be returned per request. Maximum page size of 1000
+*/
+    pub async fn get_usage_simplesearch_execution_id_results<'a>(
+        &'a self,
+        execution_id: &'a str,
+        after: Option<&'a str>,
+        page_size: Option<i32>,
+    ) -> Result<ResponseValue<types::ApiUsageQueryResult>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/api/v2/usage/simplesearch/{}/results", self.baseurl, encode_path(&
+            execution_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("after", &after))
+            .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_usage_simplesearch_execution_id_results",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query your organization's public api usage
+
+After calling this method, you will need to save the queryExecutionId from the response and use it in a call to the results endpoint to get the results
+
+Sends a `POST` request to `/api/v2/usage/aggregates/query/jobs`
+
+Arguments:
+- `body`: Query
+*/
+    pub async fn post_usage_aggregates_query_jobs<'a>(
+        &'a self,
+        body: &'a types::OrganizationPublicApiUsageQueryRequest,
+    ) -> Result<
+        ResponseValue<types::OrganizationUsageQueryResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!("{}/api/v2/usage/aggregates/query/jobs", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_usage_aggregates_query_jobs",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            202u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get the status and results of the usage query
+
+Sends a `GET` request to `/api/v2/usage/aggregates/query/jobs/{jobId}`
+
+Arguments:
+- `job_id`: jobId
+- `after`: The cursor that points to the end of the set of entities that has been returned.
+- `page_size`: Page size of the results. Max is 1000.
+*/
+    pub async fn get_usage_aggregates_query_job<'a>(
+        &'a self,
+        job_id: &'a str,
+        after: Option<&'a str>,
+        page_size: Option<i32>,
+    ) -> Result<
+        ResponseValue<types::OrganizationPublicApiUsageResultsResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/api/v2/usage/aggregates/query/jobs/{}", self.baseurl, encode_path(&
+            job_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("after", &after))
+            .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_usage_aggregates_query_job",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            202u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query your client's public api usage
+
+After calling this method, you will need to save the queryExecutionId from the response and use it in a call to the results endpoint to get the results
+
+Sends a `POST` request to `/api/v2/usage/client/{clientId}/aggregates/query/jobs`
+
+Arguments:
+- `client_id`: clientId
+- `body`: Query
+*/
+    pub async fn post_usage_client_client_id_aggregates_query_jobs<'a>(
+        &'a self,
+        client_id: &'a str,
+        body: &'a types::ClientPublicApiUsageQueryRequest,
+    ) -> Result<
+        ResponseValue<types::ClientUsageQueryResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/api/v2/usage/client/{}/aggregates/query/jobs", self.baseurl,
+            encode_path(& client_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_usage_client_client_id_aggregates_query_jobs",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            202u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get the status and results of the usage query
+
+Sends a `GET` request to `/api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}`
+
+Arguments:
+- `client_id`: clientId
+- `job_id`: jobId
+- `after`: The cursor that points to the end of the set of entities that has been returned.
+- `page_size`: Page size of the results. Max is 1000.
+*/
+    pub async fn get_usage_client_client_id_aggregates_query_job<'a>(
+        &'a self,
+        client_id: &'a str,
+        job_id: &'a str,
+        after: Option<&'a str>,
+        page_size: Option<i32>,
+    ) -> Result<
+        ResponseValue<types::ClientPublicApiUsageResultsResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/api/v2/usage/client/{}/aggregates/query/jobs/{}", self.baseurl,
+            encode_path(& client_id.to_string()), encode_path(& job_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("after", &after))
+            .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_usage_client_client_id_aggregates_query_job",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

@@ -11,49 +11,151 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// `ApiUsageQueryResult.queryStatus`: how far a usage query execution has got.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QueryStatus {
-    /// The execution finished; the response carries the rows.
-    Complete,
-    /// The execution failed; the response carries no reason.
-    Failed,
-    /// The execution is still running: poll again later.
-    Running,
+/// Display, serde and conversions shared by the open enums: all go through the wire string.
+macro_rules! wire_string {
+    ($ty:ty) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                // Borrow when the JSON allows it; the value is owned only once, in from_str.
+                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Ok(s.parse().unwrap_or_else(|never: Infallible| match never {}))
+            }
+        }
+
+        impl From<&str> for $ty {
+            fn from(s: &str) -> Self {
+                s.parse().unwrap_or_else(|never: Infallible| match never {})
+            }
+        }
+    };
+}
+
+/// An enum of known wire values plus `Unknown(String)`, whose parsing cannot fail.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )*
+        }
+        unknown: $(#[$umeta:meta])*
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            $(#[$umeta])*
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The values this version of the crate knows, in spec order.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),*];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Infallible;
+
+            fn from_str(s: &str) -> Result<Self, Infallible> {
+                Ok(match s {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Unknown(other.to_string()),
+                })
+            }
+        }
+
+        wire_string!($name);
+    };
+}
+
+open_enum! {
+    /// `ApiUsageQueryResult.queryStatus`: how far a usage query execution (legacy query or
+    /// simple search) has got.
+    pub enum QueryStatus {
+        /// The execution finished; the response carries the rows.
+        Complete = "Complete",
+        /// The execution failed; the response carries no reason.
+        Failed = "Failed",
+        /// The execution is still running: poll again later.
+        Running = "Running",
+    }
+    unknown:
     /// A status this version of the crate does not know, kept verbatim. Waiters treat it as
     /// not finished.
-    Unknown(String),
 }
 
 impl QueryStatus {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Complete => "Complete",
-            Self::Failed => "Failed",
-            Self::Running => "Running",
-            Self::Unknown(other) => other,
-        }
-    }
-
     /// Whether the execution has ended, successfully or not.
     pub fn is_terminal(&self) -> bool {
         matches!(self, Self::Complete | Self::Failed)
     }
 }
 
-impl FromStr for QueryStatus {
-    type Err = Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Infallible> {
-        Ok(match s {
-            "Complete" => Self::Complete,
-            "Failed" => Self::Failed,
-            "Running" => Self::Running,
-            other => Self::Unknown(other.to_string()),
-        })
+open_enum! {
+    /// `queryStatus` of an aggregates query job (organization or OAuth client).
+    pub enum JobQueryStatus {
+        /// Accepted, not started: poll again later.
+        Queued = "Queued",
+        /// Being computed: poll again later.
+        Running = "Running",
+        /// Finished; the results are ready to page through.
+        Succeeded = "Succeeded",
+        /// The job failed; `errorBody` may say why.
+        Failed = "Failed",
+        /// The job was cancelled.
+        Cancelled = "Cancelled",
     }
+    unknown:
+    /// A status this version of the crate does not know, kept verbatim. Waiters treat it as
+    /// not finished.
+}
+
+impl JobQueryStatus {
+    /// Whether the job has ended, successfully or not.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}
+
+open_enum! {
+    /// `httpMethod` of an aggregates job row: the method of the counted requests.
+    pub enum UsageHttpMethod {
+        /// GET.
+        Get = "GET",
+        /// POST.
+        Post = "POST",
+        /// PUT.
+        Put = "PUT",
+        /// PATCH.
+        Patch = "PATCH",
+        /// DELETE.
+        Delete = "DELETE",
+        /// HEAD.
+        Head = "HEAD",
+    }
+    unknown:
+    /// A method the spec does not list (for example `OPTIONS`), or `""` when the job was not
+    /// grouped by method; kept verbatim.
 }
 
 /// `Limit.namespace`: which Genesys limit an error refers to.
@@ -181,38 +283,6 @@ impl FromStr for LimitNamespace {
     }
 }
 
-/// Display, serde and conversions shared by the open enums: all go through the wire string.
-macro_rules! wire_string {
-    ($ty:ty) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // Borrow when the JSON allows it; the value is owned only once, in from_str.
-                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(s.parse().unwrap_or_else(|never: Infallible| match never {}))
-            }
-        }
-
-        impl From<&str> for $ty {
-            fn from(s: &str) -> Self {
-                s.parse().unwrap_or_else(|never: Infallible| match never {})
-            }
-        }
-    };
-}
-
-wire_string!(QueryStatus);
 wire_string!(LimitNamespace);
 
 #[cfg(test)]
@@ -248,38 +318,39 @@ mod tests {
         assert!(LimitNamespace::from("usage").is_known());
     }
 
-    #[test]
-    fn known_query_statuses_match_the_spec() {
-        // The spec's enum is replaced by this type, so `cargo xtask regen` shows no diff when
-        // upstream adds a status: this test is what asks for a new variant.
+    fn spec_enum(name: &str) -> Vec<String> {
         let spec: serde_json::Value =
             serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
-        let in_spec: Vec<&str> = spec["components"]["schemas"]["QueryStatus"]["enum"]
+        spec["components"]["schemas"][name]["enum"]
             .as_array()
-            .expect("QueryStatus is a named enum in the spec")
+            .unwrap_or_else(|| panic!("{name} is a named enum in the spec"))
             .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        for wire in &in_spec {
-            let parsed: QueryStatus = wire.parse().unwrap();
-            assert!(
-                !matches!(parsed, QueryStatus::Unknown(_)),
-                "no variant for {wire}"
-            );
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn known_statuses_and_methods_match_the_spec() {
+        // The spec's enums are replaced by these types, so `cargo xtask regen` shows no diff
+        // when upstream adds a value: this test is what asks for a new variant.
+        assert_eq!(QueryStatus::KNOWN, spec_enum("QueryStatus"));
+        assert_eq!(JobQueryStatus::KNOWN, spec_enum("JobQueryStatus"));
+        assert_eq!(UsageHttpMethod::KNOWN, spec_enum("UsageHttpMethod"));
+        for wire in JobQueryStatus::KNOWN {
+            assert!(!matches!(wire.parse(), Ok(JobQueryStatus::Unknown(_))));
         }
-        assert_eq!(in_spec.len(), 3, "QueryStatus has three known variants");
+        assert_eq!(
+            "OPTIONS".parse::<UsageHttpMethod>(),
+            Ok(UsageHttpMethod::Unknown("OPTIONS".into()))
+        );
+        assert_eq!(
+            serde_json::from_str::<JobQueryStatus>(r#""Paused""#).unwrap(),
+            JobQueryStatus::Unknown("Paused".into())
+        );
     }
 
     #[test]
     fn known_namespaces_match_the_spec() {
-        let spec: serde_json::Value =
-            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
-        let in_spec: Vec<&str> = spec["components"]["schemas"]["LimitNamespace"]["enum"]
-            .as_array()
-            .expect("LimitNamespace is a named enum in the spec")
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        assert_eq!(LimitNamespace::KNOWN, in_spec.as_slice());
+        assert_eq!(LimitNamespace::KNOWN, spec_enum("LimitNamespace"));
     }
 }

@@ -66,7 +66,6 @@ impl Object {
     }
 
     /// Removes `key`, keeping the order of the others.
-    #[cfg(test)]
     pub fn remove(&mut self, key: &str) -> Option<Json> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)

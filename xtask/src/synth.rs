@@ -1,5 +1,5 @@
 //! A synthetic "full Platform API" Swagger 2.0 document, generated in code: the reference
-//! slice's five operations and definitions, surrounded by thousands of filler operations and
+//! slice's eleven operations and definitions, surrounded by thousands of filler operations and
 //! definitions shaped like the real ones (the same 13 error responses with their
 //! `x-inin-error-codes`, chains of `$ref`s). It has no `x-slice-provenance`, like the published
 //! document. Used to measure the import on a large input.
@@ -8,8 +8,8 @@ use crate::json::{Json, Object, write_pretty, write_string};
 use crate::regen::Workspace;
 
 /// The reference slice, kept in xtask/testdata as a byte copy of
-/// shared/reference/genesys-usage-swagger2-slice.json so that tests run anywhere.
-pub const SLICE_PATH: &str = "xtask/testdata/genesys-usage-swagger2-slice.json";
+/// shared/reference/genesys-usage-swagger2-full.json (all eleven Usage operations) so that tests run anywhere.
+pub const SLICE_PATH: &str = "xtask/testdata/genesys-usage-swagger2-full.json";
 
 pub fn reference_slice(ws: &Workspace) -> Result<String, String> {
     let path = ws.root.join(SLICE_PATH);

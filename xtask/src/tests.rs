@@ -10,7 +10,7 @@ use crate::upstream::compare::{self, Finding};
 use crate::upstream::convert::{self, Converted, Source};
 use crate::upstream::{self, ImportError};
 
-const SLICE_LABEL: &str = "shared/reference/genesys-usage-swagger2-slice.json";
+const SLICE_LABEL: &str = "shared/reference/genesys-usage-swagger2-full.json";
 
 fn real() -> Workspace {
     Workspace::this()
@@ -29,14 +29,7 @@ fn checked_in_spec() -> String {
 }
 
 fn convert_text(text: &str) -> Result<Converted, ImportError> {
-    convert::convert(
-        text,
-        &Source {
-            label: SLICE_LABEL,
-            file_name: "genesys-usage-swagger2-slice.json",
-            sha256: "0000",
-        },
-    )
+    convert::convert(text, &Source { sha256: "0000" })
 }
 
 /// A temporary directory `<tmp>/main` holding copies of the spec and the snapshot, with
@@ -187,6 +180,21 @@ fn the_import_command_on_the_reference_slice_changes_nothing() {
         "{out}"
     );
     assert!(!out.contains("BREAKING"), "{out}");
+}
+
+#[test]
+fn the_import_records_content_not_where_the_file_was() {
+    // The same bytes under another name in another directory give the same spec.
+    let tmp = TempWorkspace::new();
+    let before = tmp.files();
+    let elsewhere = tmp.dir.join("downloads").join("swagger (1).json");
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    std::fs::write(&elsewhere, slice_text()).unwrap();
+    let (result, _) = tmp.import(&elsewhere);
+    let imported = result.unwrap();
+    assert!(!imported.spec_changed && !imported.written);
+    assert_eq!(tmp.files(), before);
+    assert!(!checked_in_spec().contains("converted-from"));
 }
 
 // --- upstream changes -------------------------------------------------------------------
@@ -492,7 +500,7 @@ fn bad_input_is_a_clear_error_and_leaves_spec_untouched() {
     });
     assert_rejected(
         b"{\"swagger\": \"2.0\", \"info\": {}, \"paths\": {}}",
-        |e| matches!(e, ImportError::MissingOperations(m) if m.len() == 5),
+        |e| matches!(e, ImportError::MissingOperations(m) if m.len() == convert::OPERATIONS.len()),
     );
 }
 
@@ -547,7 +555,7 @@ fn a_large_synthetic_upstream_imports_the_same_operations_and_schemas() {
     );
     assert_eq!(
         source.get("document").and_then(Json::as_str),
-        Some("PureCloud Platform API, Swagger 2.0 (genesys-usage-swagger2-slice.json)")
+        Some("PureCloud Platform API, Swagger 2.0")
     );
     assert_eq!(
         info.get("x-usage-sdk-deviation").and_then(Json::as_str),

@@ -24,6 +24,8 @@ pub const OUT_FILE: &str = "usage_api.rs";
 /// hand-written open enum that keeps unknown values. progenitor can only replace named schemas.
 pub const OPEN_ENUMS: &[(&str, &str)] = &[
     ("QueryStatus", "crate::open_enum::QueryStatus"),
+    ("JobQueryStatus", "crate::open_enum::JobQueryStatus"),
+    ("UsageHttpMethod", "crate::open_enum::UsageHttpMethod"),
     ("LimitNamespace", "crate::open_enum::LimitNamespace"),
 ];
 

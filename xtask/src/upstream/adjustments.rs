@@ -49,6 +49,38 @@ pub const ADJUSTMENTS: &[Adjustment] = &[
     },
     Adjustment {
         change: Change::LiftInlineEnum {
+            schema: "OrganizationPublicApiUsageResultsResponse",
+            property: "queryStatus",
+            name: "JobQueryStatus",
+        },
+        reason: JOB_STATUS_REASON,
+    },
+    Adjustment {
+        change: Change::LiftInlineEnum {
+            schema: "ClientPublicApiUsageResultsResponse",
+            property: "queryStatus",
+            name: "JobQueryStatus",
+        },
+        reason: JOB_STATUS_REASON,
+    },
+    Adjustment {
+        change: Change::LiftInlineEnum {
+            schema: "OrganizationPublicApiUsage",
+            property: "httpMethod",
+            name: "UsageHttpMethod",
+        },
+        reason: ROW_METHOD_REASON,
+    },
+    Adjustment {
+        change: Change::LiftInlineEnum {
+            schema: "ClientPublicApiUsage",
+            property: "httpMethod",
+            name: "UsageHttpMethod",
+        },
+        reason: ROW_METHOD_REASON,
+    },
+    Adjustment {
+        change: Change::LiftInlineEnum {
             schema: "Limit",
             property: "namespace",
             name: "LimitNamespace",
@@ -64,11 +96,15 @@ pub const ADJUSTMENTS: &[Adjustment] = &[
     },
     Adjustment {
         change: Change::Retitle {
-            title: "Genesys Cloud Usage API (five legacy Usage operations)",
+            title: "Genesys Cloud Usage API (all eleven Usage operations)",
         },
         reason: "info.title names this fragment; the upstream title is {upstream_title}.",
     },
 ];
+
+const JOB_STATUS_REASON: &str = "Named component for the inline enums queryStatus of OrganizationPublicApiUsageResultsResponse and ClientPublicApiUsageResultsResponse (identical upstream), so the generator can replace them with one open enum that keeps statuses this SDK does not know.";
+
+const ROW_METHOD_REASON: &str = "Named component for the inline enums httpMethod of OrganizationPublicApiUsage and ClientPublicApiUsage (identical upstream), so the generator can replace them with one open enum: a row may carry a method the enum does not list (simple search already lists CONNECT, OPTIONS and TRACE).";
 
 /// The title of the full upstream document. Third-party slices rewrite it (their provenance
 /// says so), so for a slice this is what the reason names.
@@ -142,7 +178,14 @@ fn apply_one(
             property,
             name,
         } => {
-            if schemas.contains_key(name) {
+            // A component an earlier adjustment lifted (it carries the deviation key) may be
+            // shared by several identical inline enums; one upstream defines itself may not.
+            let lifted_before = schemas.get(name).map(|existing| {
+                let mut existing = existing.as_object().cloned().unwrap_or_default();
+                let ours = existing.remove(DEVIATION_KEY).is_some();
+                (ours, existing)
+            });
+            if let Some((false, _)) = lifted_before {
                 return Err(format!(
                     "the upstream now defines {name} itself; check whether this deviation is still needed"
                 ));
@@ -151,10 +194,19 @@ fn apply_one(
             if !prop.contains_key("enum") {
                 return Err(format!("{schema}.{property} is no longer an inline enum"));
             }
+            if let Some((true, existing)) = &lifted_before
+                && existing != prop
+            {
+                return Err(format!(
+                    "{schema}.{property} no longer matches the {name} lifted from another schema"
+                ));
+            }
             let mut lifted = std::mem::take(prop);
             prop.insert("$ref", format!("#/components/schemas/{name}"));
-            lifted.insert(DEVIATION_KEY, adjustment.reason);
-            schemas.insert(*name, lifted);
+            if lifted_before.is_none() {
+                lifted.insert(DEVIATION_KEY, adjustment.reason);
+                schemas.insert(*name, lifted);
+            }
         }
         Change::RelaxAdditionalProperties { schema, property } => {
             let prop = property_mut(schemas, schema, property)?;

@@ -22,13 +22,23 @@ use super::ImportError;
 use super::adjustments::{self, UPSTREAM_TITLE};
 use super::swagger::{Operation, Swagger, collect_refs, definition_name};
 
-/// The operations this SDK is made of, in the order the spec lists them.
+/// The operations this SDK is made of, in the order the spec lists them: the whole Usage API.
+/// This list is the one place that says which operations the SDK takes.
 pub const OPERATIONS: &[&str] = &[
+    // The five legacy operations (submit, then poll until Complete or Failed).
     "postUsageQuery",
     "getUsageQueryExecutionIdResults",
     "postOauthClientUsageQuery",
     "getOauthClientUsageQueryResult",
     "getOauthClientUsageSummary",
+    // Simple search: an execution like the legacy ones, with paged results.
+    "postUsageSimplesearch",
+    "getUsageSimplesearchExecutionIdResults",
+    // The aggregates query jobs (2025-03-31), the legacy operations' successor.
+    "postUsageAggregatesQueryJobs",
+    "getUsageAggregatesQueryJob",
+    "postUsageClientClientIdAggregatesQueryJobs",
+    "getUsageClientClientIdAggregatesQueryJob",
 ];
 
 /// Definitions imported even when no operation refers to them.
@@ -41,12 +51,9 @@ const KNOWN_SLICE_COMMIT_DATES: &[(&str, &str)] =
 
 const CONVERSION_NOTE: &str = "Swagger 2.0 -> OpenAPI 3.0.3: body parameters become requestBody, definitions become components/schemas, host/schemes become servers; every other difference is marked x-usage-sdk-deviation where it is made.";
 
-/// Where the input came from, for `info.x-usage-sdk-source`.
+/// Where the input came from, for `info.x-usage-sdk-source`. Only the content counts: the
+/// same document imported from any directory or under any file name gives the same spec.
 pub struct Source<'s> {
-    /// The input as recorded in `converted-from` (a workspace-relative path or a file name).
-    pub label: &'s str,
-    /// The input's file name.
-    pub file_name: &'s str,
     /// sha256 of the input bytes, hex.
     pub sha256: &'s str,
 }
@@ -247,22 +254,16 @@ fn source_info(
                 format!("{} {path} @ {commit}{date}", first_word(repo)),
             )
             .with("slice-sha256", sha)
-            .with("converted-from", source.label)
             .with("conversion", CONVERSION_NOTE)
     } else {
         // The published document (or anything without provenance): record what is known.
         Object::new()
             .with(
                 "document",
-                format!(
-                    "{}, Swagger 2.0 ({})",
-                    input_title.unwrap_or("untitled"),
-                    source.file_name
-                ),
+                format!("{}, Swagger 2.0", input_title.unwrap_or("untitled")),
             )
             .with("api-version", version.clone())
             .with("input-sha256", source.sha256)
-            .with("converted-from", source.label)
             .with("conversion", CONVERSION_NOTE)
     }
 }

@@ -86,23 +86,6 @@ pub struct Imported {
     pub written: bool,
 }
 
-/// How the input is recorded in `converted-from`: its path relative to the directory that
-/// holds the workspace (so `<parent>/shared/reference/x.json` reads `shared/reference/x.json`),
-/// or else only its file name; an absolute path would record the maintainer's machine layout.
-pub fn source_label(ws: &Workspace, input: &Path) -> String {
-    let file_name = input
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| input.display().to_string());
-    let (Ok(input), Ok(root)) = (input.canonicalize(), ws.root.canonicalize()) else {
-        return file_name;
-    };
-    root.parent()
-        .and_then(|parent| input.strip_prefix(parent).ok())
-        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
-        .unwrap_or(file_name)
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -125,19 +108,7 @@ pub fn import(
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ImportError::NotJson(format!("not UTF-8 text: {e}")))?;
     let sha256 = sha256_hex(&bytes);
-    let label = source_label(ws, input);
-    let file_name = input
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let converted = convert::convert(
-        text,
-        &convert::Source {
-            label: &label,
-            file_name: &file_name,
-            sha256: &sha256,
-        },
-    )?;
+    let converted = convert::convert(text, &convert::Source { sha256: &sha256 })?;
     let imported_in = started.elapsed();
     let new_spec = converted.text();
 
