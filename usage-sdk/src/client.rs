@@ -209,7 +209,7 @@ impl UsageClient {
 
     /// Runs one generated operation: a span for the call, a fresh token, one renewal and
     /// retry on 401, and the mapping of every failure to [`Error`].
-    async fn call<'a, T, F, Fut>(
+    pub(crate) async fn call<'a, T, F, Fut>(
         &'a self,
         operation: &'static str,
         execution_id: Option<&str>,

@@ -8,10 +8,10 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::error::Error;
+use crate::poller::PollPolicy;
 use crate::region::Region;
 use crate::retry::RetryPolicy;
 use crate::time::{Clock, TokioClock};
-use crate::waiter::PollPolicy;
 
 /// A secret string (client secret, access token). Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]

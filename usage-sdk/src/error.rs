@@ -8,8 +8,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::ids::ExecutionId;
-use crate::open_enum::QueryStatus;
+use crate::ids::{ExecutionId, JobId};
+use crate::open_enum::{JobQueryStatus, QueryStatus};
 use crate::raw::types::ErrorBody;
 
 /// Anything that can go wrong in a call to the Usage API.
@@ -35,6 +35,29 @@ pub enum Error {
         waited: Duration,
         /// The last status the server reported.
         last_status: Option<QueryStatus>,
+    },
+    /// An aggregates query job ended with `queryStatus: Failed`.
+    JobFailed {
+        /// The job that failed.
+        job_id: JobId,
+        /// The job's `errorBody`, when the server included one (it "may not be included even
+        /// if the state is FAILURE").
+        error_body: Option<Box<ErrorBody>>,
+    },
+    /// An aggregates query job ended with `queryStatus: Cancelled`.
+    JobCancelled {
+        /// The job that was cancelled.
+        job_id: JobId,
+    },
+    /// A job waiter's deadline passed before the job succeeded. The job may still succeed:
+    /// wait for it again by its id (e.g. [`crate::OrganizationJob::new`]).
+    JobDeadlineExceeded {
+        /// The job still being computed.
+        job_id: JobId,
+        /// How long the waiter waited.
+        waited: Duration,
+        /// The last status the server reported.
+        last_status: Option<JobQueryStatus>,
     },
     /// The caller's input was rejected before any request was sent.
     InvalidInput(InvalidInput),
@@ -95,6 +118,16 @@ impl Error {
         }
     }
 
+    /// The aggregates query job id this error concerns, if any.
+    pub fn job_id(&self) -> Option<&JobId> {
+        match self {
+            Error::JobFailed { job_id, .. }
+            | Error::JobCancelled { job_id }
+            | Error::JobDeadlineExceeded { job_id, .. } => Some(job_id),
+            _ => None,
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
         Error::InvalidInput(InvalidInput {
             field,
@@ -129,6 +162,42 @@ impl fmt::Display for Error {
                     f,
                     "; resume it later with its execution id or raise the deadline"
                 )
+            }
+            Error::JobFailed { job_id, error_body } => {
+                write!(f, "aggregates query job {job_id} failed on the server")?;
+                match error_body.as_deref() {
+                    Some(body) => {
+                        if let Some(code) = &body.code {
+                            write!(f, ": {code}")?;
+                        }
+                        if let Some(message) = &body.message {
+                            write!(f, ": {message}")?;
+                        }
+                        Ok(())
+                    }
+                    None => write!(f, " (no errorBody given); submit the job again"),
+                }
+            }
+            Error::JobCancelled { job_id } => {
+                write!(
+                    f,
+                    "aggregates query job {job_id} was cancelled; submit it again"
+                )
+            }
+            Error::JobDeadlineExceeded {
+                job_id,
+                waited,
+                last_status,
+            } => {
+                write!(
+                    f,
+                    "aggregates query job {job_id} did not succeed within {:.1} s",
+                    waited.as_secs_f64()
+                )?;
+                if let Some(status) = last_status {
+                    write!(f, " (last status {status})")?;
+                }
+                write!(f, "; wait for it again by its job id or raise the deadline")
             }
             Error::InvalidInput(invalid) => invalid.fmt(f),
             Error::Transport {

@@ -120,6 +120,11 @@ id_type!(
     ExecutionId,
     "executionId"
 );
+id_type!(
+    /// The id of an aggregates query job (`id` of the submit response, `jobId` in the paths).
+    JobId,
+    "jobId"
+);
 
 #[cfg(test)]
 mod tests {

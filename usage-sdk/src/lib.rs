@@ -34,11 +34,16 @@ mod client;
 mod config;
 mod error;
 mod ids;
+mod job_query;
+mod jobs;
 pub mod open_enum;
+mod paging;
+mod poller;
 mod query;
 pub mod raw;
 mod region;
 mod retry;
+mod search;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
 mod throttle;
@@ -49,15 +54,29 @@ mod waiter;
 pub use client::{Execution, ExecutionScope, UsageClient};
 pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
 pub use error::{ApiError, AuthError, DecodeError, Error, InvalidInput};
-pub use ids::{ClientId, ExecutionId};
-pub use open_enum::{LimitNamespace, QueryStatus};
+pub use ids::{ClientId, ExecutionId, JobId};
+pub use job_query::{
+    HttpMethod, JobGroupBy, OAuthClientJobQuery, OAuthClientJobQueryBuilder, OrganizationJobQuery,
+    OrganizationJobQueryBuilder, PageSize, SearchColumn, SimpleSearchQuery,
+    SimpleSearchQueryBuilder, SortBy, SortOrder,
+};
+pub use jobs::{JobPage, JobPollEvent, OAuthClientJob, OrganizationJob, UsageJob};
+pub use open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
+pub use paging::Rows;
+pub use poller::PollPolicy;
 pub use query::{
     ClientQuery, ClientQueryBuilder, Days, Granularity, GroupBy, Interval, Metric,
     OrganizationQuery, OrganizationQueryBuilder,
 };
+/// The row and result types of every operation, re-exported from [`raw::types`].
+pub use raw::types::{
+    ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
+    OrganizationPublicApiUsage, UserReference,
+};
 pub use region::Region;
 pub use retry::RetryPolicy;
-pub use waiter::{PollEvent, PollPolicy, UsageReport};
+pub use search::SimpleSearch;
+pub use waiter::{PollEvent, UsageReport};
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(all(doctest, feature = "stand-in"))]

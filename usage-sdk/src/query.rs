@@ -134,7 +134,7 @@ macro_rules! api_enum {
             }
 
             /// The value whose API name is exactly `s` (the server is case-sensitive).
-            #[cfg_attr(not(feature = "stand-in"), allow(dead_code))]
+            #[allow(dead_code)] // the stand-in parses with it; not every enum needs it
             pub(crate) fn from_wire(s: &str) -> Option<Self> {
                 $name::ALL.iter().copied().find(|v| v.as_str() == s)
             }
@@ -165,6 +165,8 @@ macro_rules! api_enum {
         }
     };
 }
+
+pub(crate) use api_enum;
 
 api_enum!(
     /// `granularity`: the size of the date buckets. Without one, each row totals the interval.
@@ -279,7 +281,7 @@ impl QueryParts {
     }
 }
 
-fn check_unique<T: PartialEq + fmt::Display>(
+pub(crate) fn check_unique<T: PartialEq + fmt::Display>(
     field: &'static str,
     values: &[T],
 ) -> Result<(), Error> {
@@ -292,7 +294,7 @@ fn check_unique<T: PartialEq + fmt::Display>(
 }
 
 /// Converts through the wire name, the one thing the generated and hand-written enums share.
-fn to_raw<R: FromStr>(value: impl fmt::Display) -> R
+pub(crate) fn to_raw<R: FromStr>(value: impl fmt::Display) -> R
 where
     R::Err: fmt::Debug,
 {

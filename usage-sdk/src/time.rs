@@ -17,6 +17,13 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Instant;
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Sleep;
+
+    /// A future that completes once [`now`](Clock::now) reaches `at`, without counting as a
+    /// sleep. Waiters race it against an in-flight request, so an overall deadline holds
+    /// whatever the transport is doing. The default waits in real time.
+    fn deadline(&self, at: Instant) -> Sleep {
+        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(at)))
+    }
 }
 
 /// Real time: `Instant::now` and `tokio::time::sleep`.
@@ -45,6 +52,16 @@ struct ManualState {
     start: Instant,
     elapsed: Duration,
     sleeps: Vec<Duration>,
+    /// Deadlines waiting for the clock to move.
+    waiting: Vec<std::task::Waker>,
+}
+
+impl ManualState {
+    fn moved(&mut self) {
+        for waker in self.waiting.drain(..) {
+            waker.wake();
+        }
+    }
 }
 
 impl ManualClock {
@@ -55,13 +72,16 @@ impl ManualClock {
                 start: Instant::now(),
                 elapsed: Duration::ZERO,
                 sleeps: Vec::new(),
+                waiting: Vec::new(),
             })),
         }
     }
 
     /// Moves the clock forward without recording a sleep.
     pub fn advance(&self, by: Duration) {
-        self.lock().elapsed += by;
+        let mut state = self.lock();
+        state.elapsed += by;
+        state.moved();
     }
 
     /// How far the clock has moved since it was created.
@@ -97,8 +117,24 @@ impl Clock for ManualClock {
         let mut state = self.lock();
         state.elapsed += duration;
         state.sleeps.push(duration);
+        state.moved();
         // Yield once so a sleeping loop still lets other tasks run.
         Box::pin(tokio::task::yield_now())
+    }
+
+    /// Completes when sleeps or [`advance`](ManualClock::advance) move the clock to `at`; a
+    /// request in flight does not move it.
+    fn deadline(&self, at: Instant) -> Sleep {
+        let clock = self.clone();
+        Box::pin(std::future::poll_fn(move |cx| {
+            let mut state = clock.lock();
+            if state.start + state.elapsed >= at {
+                std::task::Poll::Ready(())
+            } else {
+                state.waiting.push(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }))
     }
 }
 
