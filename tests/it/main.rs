@@ -4,6 +4,7 @@
 mod client;
 mod end_to_end;
 mod fuzz;
+mod jobs;
 mod load;
 mod logs;
 mod raw_client;
@@ -12,3 +13,4 @@ mod reliability;
 mod scripted;
 mod stand_in;
 mod support;
+mod waiting;

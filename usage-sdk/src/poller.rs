@@ -6,8 +6,9 @@
 //! submitting, then backs off with jitter to once a minute.
 //!
 //! The poller owns the deadline: it is the whole wait, including a fetch in flight and that
-//! fetch's retries, so a stalled response cannot hold a caller past it. Dropping the future
-//! stops polling.
+//! fetch's retries, so a stalled response cannot hold a caller past it (the final poll, sent
+//! at the deadline, gets a grace of a tenth of the deadline, at most a second). Dropping the
+//! future stops polling.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -148,10 +149,14 @@ where
         polls += 1;
         let fetched = match deadline {
             Some(at) => {
+                // The last poll is sent at the deadline itself; it gets a short grace (a tenth
+                // of the deadline, at most a second) to answer before the wait ends.
+                let grace = (policy.deadline / 10).min(Duration::from_secs(1));
+                let hard = at.checked_add(grace).unwrap_or(at);
                 tokio::select! {
                     biased;
                     fetched = fetch() => fetched,
-                    () = clock.deadline(at) => {
+                    () = clock.deadline(hard) => {
                         tracing::debug!(poll = polls, "deadline passed while a poll was in flight");
                         let waited = clock.now().saturating_duration_since(started);
                         return Err(timed_out(waited, last_status));

@@ -57,6 +57,12 @@ struct ManualState {
 }
 
 impl ManualState {
+    /// Saturates about a century ahead: a test may sleep `Duration::MAX`.
+    fn now(&self) -> Instant {
+        const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+        self.start + self.elapsed.min(CENTURY)
+    }
+
     fn moved(&mut self) {
         for waker in self.waiting.drain(..) {
             waker.wake();
@@ -80,7 +86,7 @@ impl ManualClock {
     /// Moves the clock forward without recording a sleep.
     pub fn advance(&self, by: Duration) {
         let mut state = self.lock();
-        state.elapsed += by;
+        state.elapsed = state.elapsed.saturating_add(by);
         state.moved();
     }
 
@@ -109,13 +115,12 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
-        let state = self.lock();
-        state.start + state.elapsed
+        self.lock().now()
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
         let mut state = self.lock();
-        state.elapsed += duration;
+        state.elapsed = state.elapsed.saturating_add(duration);
         state.sleeps.push(duration);
         state.moved();
         // Yield once so a sleeping loop still lets other tasks run.
@@ -128,7 +133,7 @@ impl Clock for ManualClock {
         let clock = self.clone();
         Box::pin(std::future::poll_fn(move |cx| {
             let mut state = clock.lock();
-            if state.start + state.elapsed >= at {
+            if state.now() >= at {
                 std::task::Poll::Ready(())
             } else {
                 state.waiting.push(cx.waker().clone());
