@@ -224,7 +224,7 @@ mod tests {
             "99999999999999999999999",
             "-1",
         ] {
-            let error = parse(&["--timeout", value]).unwrap_err();
+            let error = parse(&[&format!("--timeout={value}")]).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::ValueValidation, "{value}");
             assert_eq!(error.exit_code(), 2);
         }
