@@ -102,8 +102,14 @@ async fn partial_configurations_exit_2_naming_what_is_missing_with_nothing_on_st
         pairs.iter().map(|(n, v)| (*n, v.to_string())).collect()
     };
     let cases = [
-        (set(&[("GENESYSCLOUD_REGION", "eu-west-1")]), "GENESYSCLOUD_OAUTHCLIENT_ID"),
-        (set(&[("GENESYSCLOUD_OAUTHCLIENT_ID", "an-id")]), "GENESYSCLOUD_REGION"),
+        (
+            set(&[("GENESYSCLOUD_REGION", "eu-west-1")]),
+            "GENESYSCLOUD_OAUTHCLIENT_ID",
+        ),
+        (
+            set(&[("GENESYSCLOUD_OAUTHCLIENT_ID", "an-id")]),
+            "GENESYSCLOUD_REGION",
+        ),
         (
             set(&[("GENESYSCLOUD_API_REGION", "https://api.mypurecloud.ie")]),
             "GENESYSCLOUD_ACCESS_TOKEN",
@@ -151,7 +157,11 @@ async fn no_configuration_reports_demo_rows_marked_as_demo_in_the_table() {
     run.assert_code(0);
     let first = run.stdout.lines().next().unwrap_or_default();
     assert!(first.starts_with(DEMO), "{}", run.stdout);
-    assert!(run.stdout.trim_end().ends_with(')'), "footer: {}", run.stdout);
+    assert!(
+        run.stdout.trim_end().ends_with(')'),
+        "footer: {}",
+        run.stdout
+    );
     assert_eq!(run.stdout.matches(DEMO).count(), 2, "header and footer");
     assert!(run.stdout.contains("TOTAL ("), "{}", run.stdout);
     assert!(run.stderr.contains("stand-in"), "{}", run.stderr);
@@ -174,7 +184,7 @@ async fn no_configuration_in_csv_keeps_stdout_clean_and_says_demo_on_stderr() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trace_logs_have_a_status_line_per_attempt_and_never_the_secret_or_token() {
-    let seed = 0x10_6_5;
+    let seed = 0x1065;
     let api = stand_in(seed, Duration::from_millis(300)).await;
     let mut env = configured_for(&api);
     env.push(("RUST_LOG", "trace".to_string()));
@@ -307,7 +317,10 @@ async fn a_passed_deadline_prints_a_resume_command_that_completes_the_same_execu
         args.windows(2).any(|w| w == ["--client", client.as_str()]),
         "a client execution resumes with its client: {args:?}"
     );
-    assert!(args.windows(2).any(|w| w == ["--format", "csv"]), "{args:?}");
+    assert!(
+        args.windows(2).any(|w| w == ["--format", "csv"]),
+        "{args:?}"
+    );
 
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let resumed = run(&args, &env).await;
@@ -354,8 +367,11 @@ async fn ctrl_c_while_waiting_exits_130_with_the_execution_id_and_resume_command
     run.assert_code(130);
     let stderr = &run.stderr;
     assert_eq!(run.stdout, "");
-    assert!(stderr.contains("interrupted while waiting for execution"), "{stderr}");
-    let args = resume_args(&stderr);
+    assert!(
+        stderr.contains("interrupted while waiting for execution"),
+        "{stderr}"
+    );
+    let args = resume_args(stderr);
     assert!(!args[1].is_empty(), "{args:?}");
     assert!(stderr.contains(&args[1]), "the execution id is named");
 }
