@@ -31,7 +31,7 @@ use crate::cli::{Cli, Format};
 use crate::setup::Source;
 
 /// The line that marks demo output, in the table itself or on stderr.
-const DEMO_NOTICE: &str = "DEMO DATA from the local stand-in, not your organization (no GENESYSCLOUD_* variables set, or --demo)";
+const DEMO_NOTICE: &str = "DEMO DATA from the local stand-in, not your organization";
 
 /// Why the program stops early: an exit code and what to say on stderr.
 struct Exit {
@@ -187,6 +187,11 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
         ));
     }
     let plan = plan(cli)?;
+    let why = if cli.demo {
+        "--demo"
+    } else {
+        "no GENESYSCLOUD_* variable set"
+    };
 
     // Kept alive until the report is printed.
     let mut _stand_in: Option<RunningStandIn> = None;
@@ -197,7 +202,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
             .map_err(|e| Exit::failed(format!("cannot start the local stand-in: {e}")))?;
         let client = stand_in.demo_client();
         eprintln!(
-            "usage-report: no GENESYSCLOUD_* configuration; using the local Usage API stand-in at {} (demo OAuth client {}): demo data, not your organization",
+            "usage-report: {why}; using the local Usage API stand-in at {} (demo OAuth client {}): demo data, not your organization",
             stand_in.base_url(),
             client.id
         );
@@ -282,9 +287,11 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
     if demo {
         match cli.format {
             // In the table itself, so a copy or a screenshot cannot lose it.
-            Format::Table => out = format!("{DEMO_NOTICE}\n\n{out}\n{DEMO_NOTICE}\n"),
+            Format::Table => {
+                out = format!("{DEMO_NOTICE} ({why})\n\n{out}\n{DEMO_NOTICE} ({why})\n")
+            }
             // CSV and JSON stay machine-clean.
-            Format::Csv | Format::Json => eprintln!("usage-report: {DEMO_NOTICE}"),
+            Format::Csv | Format::Json => eprintln!("usage-report: {DEMO_NOTICE} ({why})"),
         }
     }
     let mut stdout = std::io::stdout().lock();
