@@ -26,7 +26,7 @@
 //!    (the default; the measured row) and off (for comparison).
 //! 4. `build`: a clean `cargo build -p usage-sdk` and a no-op rebuild in their own target
 //!    directory under the system temp dir (the shared `target/` is left alone), and the size
-//!    of a release `usage-report` example.
+//!    of a release `usage-report` program.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -885,11 +885,11 @@ fn bench_build(rows: &mut Vec<Row>) {
         .pass(fresh && !script_ran && !regenerated && noop <= 2.0),
     );
 
-    // The release example is built incrementally in a directory kept between runs: its size
+    // The release program is built incrementally in a directory kept between runs: its size
     // does not depend on a clean build.
     let release_dir = base.join("release");
     println!(
-        "build: release usage-report example in {} ...",
+        "build: release usage-report program in {} ...",
         release_dir.display()
     );
     let (seconds, _) = cargo(
@@ -898,19 +898,16 @@ fn bench_build(rows: &mut Vec<Row>) {
             "build",
             "--release",
             "-p",
-            "usage-sdk",
-            "--features",
-            "stand-in",
-            "--example",
+            "usage-report",
+            "--bin",
             "usage-report",
         ],
     );
     let binary = release_dir
         .join("release")
-        .join("examples")
         .join(format!("usage-report{}", std::env::consts::EXE_SUFFIX));
     let size = std::fs::metadata(&binary)
-        .expect("the example was built")
+        .expect("the program was built")
         .len() as usize;
     println!("build: release usage-report {} ({seconds:.0} s)", mb(size));
     rows.push(

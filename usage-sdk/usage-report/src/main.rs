@@ -1,0 +1,365 @@
+//! `usage-report`: API usage of a Genesys Cloud organization or OAuth client, as a table,
+//! CSV or JSON.
+//!
+//! ```text
+//! usage-report                                   # last 7 full UTC days of the organization
+//! usage-report --days 30 --granularity Week --group-by OAuthClientId,HttpMethod
+//! usage-report --client ID --summary --days 14 --format csv
+//! usage-report --resume EXECUTION_ID [--client ID]   # after a deadline or Ctrl-C
+//! ```
+//!
+//! Exit codes: 0 success, 1 API or query error (or the deadline passed), 2 bad options or
+//! configuration, 130 interrupted.
+
+mod cli;
+mod logging;
+mod render;
+mod setup;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use tokio::task::JoinHandle;
+use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk::{
+    ClientId, ClientQuery, Config, Days, Error, Execution, ExecutionScope, Interval, Metric,
+    OrganizationQuery, PollEvent, UsageClient,
+};
+
+use crate::cli::{Cli, Format};
+use crate::setup::Source;
+
+/// The line that marks demo output, in the table itself or on stderr.
+const DEMO_NOTICE: &str = "DEMO DATA from the local stand-in, not your organization";
+
+/// Why the program stops early: an exit code and what to say on stderr.
+struct Exit {
+    code: u8,
+    message: String,
+}
+
+impl Exit {
+    /// Bad options or configuration.
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// The API, the query or the program failed.
+    fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// Ctrl-C.
+    fn interrupted(message: impl Into<String>) -> Self {
+        Self {
+            code: 130,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Exit {
+    fn from(error: Error) -> Self {
+        // The SDK's messages name the operation, HTTP status, Genesys error code and
+        // correlation id; invalid input is checked before anything is sent, so it is ours.
+        if matches!(error, Error::InvalidInput(_)) {
+            Exit::usage(error.to_string())
+        } else {
+            Exit::failed(error.to_string())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap's own exit codes: 0 for --help and --version, 2 for usage errors.
+            let _ = error.print();
+            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    if let Some(shell) = cli.completions {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "usage-report",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    if let Err(message) = logging::init(cli.verbose, cli.log_format) {
+        eprintln!("usage-report: {message}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("usage-report: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit { code, message }) => {
+            eprintln!("usage-report: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// What the report asks the API for.
+enum Plan {
+    Organization(OrganizationQuery),
+    Client(ClientId, ClientQuery),
+    Summary(ClientId, Days),
+    /// An execution submitted earlier (`--resume`).
+    Resume(Execution),
+}
+
+fn plan(cli: &Cli) -> Result<Plan, Exit> {
+    if let Some(execution_id) = &cli.resume {
+        return Ok(Plan::Resume(match &cli.client {
+            Some(client) => Execution::client(client.clone(), execution_id.clone()),
+            None => Execution::organization(execution_id.clone()),
+        }));
+    }
+    let days = cli.days.unwrap_or_default();
+    let interval = match cli.interval {
+        Some(interval) => interval,
+        None => Interval::last_full_days(days.get())?,
+    };
+    // The two builders have the same methods but are different types.
+    macro_rules! query {
+        ($builder:expr) => {{
+            let mut query = $builder.group_by(cli.group_by.iter().copied());
+            if let Some(granularity) = cli.granularity {
+                query = query.granularity(granularity);
+            }
+            if let Some(metrics) = &cli.metrics {
+                query = query.metrics(metrics.iter().copied());
+            }
+            query.build()?
+        }};
+    }
+    Ok(match &cli.client {
+        Some(client) if cli.summary => Plan::Summary(client.clone(), days),
+        Some(client) => Plan::Client(client.clone(), query!(ClientQuery::builder(interval))),
+        None => Plan::Organization(query!(OrganizationQuery::builder(interval))),
+    })
+}
+
+/// The `GENESYSCLOUD_*` variables present, with their values (which are never printed).
+fn genesys_vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            name.starts_with("GENESYSCLOUD_")
+                .then(|| (name, value.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+async fn run(cli: &Cli) -> Result<(), Exit> {
+    let vars = genesys_vars();
+    let demo = if cli.demo {
+        if !vars.is_empty() {
+            eprintln!("usage-report: --demo: ignoring the GENESYSCLOUD_* variables");
+        }
+        true
+    } else {
+        setup::decide(&vars).map_err(Exit::usage)? == Source::Demo
+    };
+    if demo && cli.resume.is_some() {
+        return Err(Exit::usage(
+            "--resume needs a Genesys Cloud configuration (GENESYSCLOUD_*): executions of the \
+             demo stand-in end with the program that started it",
+        ));
+    }
+    let plan = plan(cli)?;
+    let why = if cli.demo {
+        "--demo"
+    } else {
+        "no GENESYSCLOUD_* variable set"
+    };
+
+    // Kept alive until the report is printed.
+    let mut _stand_in: Option<RunningStandIn> = None;
+    let config = if demo {
+        let stand_in = StandIn::builder()
+            .start()
+            .await
+            .map_err(|e| Exit::failed(format!("cannot start the local stand-in: {e}")))?;
+        let client = stand_in.demo_client();
+        eprintln!(
+            "usage-report: {why}; using the local Usage API stand-in at {} (demo OAuth client {}): demo data, not your organization",
+            stand_in.base_url(),
+            client.id
+        );
+        let builder = Config::builder()
+            .base_url(stand_in.base_url())
+            .client_credentials(client.id.clone(), client.secret.clone());
+        _stand_in = Some(stand_in);
+        builder
+    } else {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?
+    }
+    .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")))
+    .build()?;
+    let mut poll = config.poll().clone();
+    if let Some(timeout) = cli.timeout {
+        poll = poll.with_deadline(timeout);
+    }
+    let client = UsageClient::new(config)?;
+
+    // Ctrl-C is watched from the start, so it never kills the program without a word.
+    let mut interrupted: JoinHandle<_> = tokio::spawn(tokio::signal::ctrl_c());
+
+    let submitted = async {
+        Ok::<_, Error>(match &plan {
+            Plan::Organization(query) => (
+                client.submit_organization_query(query).await?,
+                query.metrics().map(<[_]>::to_vec),
+            ),
+            Plan::Client(id, query) => (
+                client.submit_client_query(id, query).await?,
+                query.metrics().map(<[_]>::to_vec),
+            ),
+            Plan::Summary(id, days) => (client.submit_client_usage_summary(id, *days).await?, None),
+            Plan::Resume(execution) => (execution.clone(), None),
+        })
+    };
+    let (execution, metrics): (Execution, Option<Vec<Metric>>) = tokio::select! {
+        submitted = submitted => submitted?,
+        _ = &mut interrupted => return Err(Exit::interrupted(
+            "interrupted while submitting the query; no execution id was received",
+        )),
+    };
+
+    let progress = std::io::stderr().is_terminal() && !logging::verbose(cli.verbose);
+    let waited = tokio::select! {
+        report = client.wait_observed(&execution, &poll, |event| {
+            if progress {
+                show_progress(event)
+            }
+        }) => report,
+        _ = &mut interrupted => {
+            if progress {
+                eprint!("\r\x1b[2K");
+            }
+            return Err(Exit::interrupted(format!(
+                "interrupted while waiting for execution {}; {}",
+                execution.id,
+                how_to_resume(cli, &execution, demo)
+            )));
+        }
+    };
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    let report = match waited {
+        Ok(report) => report,
+        Err(error @ Error::DeadlineExceeded { .. }) => {
+            return Err(Exit::failed(format!(
+                "{error}\n{}",
+                how_to_resume(cli, &execution, demo)
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
+
+    let mut out = render::render(
+        &report.rows,
+        cli.format,
+        cli.granularity.is_some(),
+        metrics.as_deref(),
+    );
+    if demo {
+        match cli.format {
+            // In the table itself, so a copy or a screenshot cannot lose it.
+            Format::Table => {
+                out = format!("{DEMO_NOTICE} ({why})\n\n{out}\n{DEMO_NOTICE} ({why})\n")
+            }
+            // CSV and JSON stay machine-clean.
+            Format::Csv | Format::Json => eprintln!("usage-report: {DEMO_NOTICE} ({why})"),
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .or_else(|e| match e.kind() {
+            // `usage-report | head` is not a failure.
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            _ => Err(Exit::failed(format!("cannot write the report: {e}"))),
+        })
+}
+
+/// The command that picks `execution` up again, or why there is none.
+fn how_to_resume(cli: &Cli, execution: &Execution, demo: bool) -> String {
+    if demo {
+        return "the demo stand-in's executions end with this program, so it cannot be \
+                resumed; run the report again (with a larger --timeout)"
+            .to_string();
+    }
+    let mut command = format!(
+        "usage-report --resume {}",
+        shell_word(execution.id.as_str())
+    );
+    if let ExecutionScope::Client(client) = &execution.scope {
+        command += &format!(" --client {}", shell_word(client.as_str()));
+    }
+    if cli.format != Format::Table {
+        command += &format!(" --format {}", cli.format.name());
+    }
+    format!("resume with (same GENESYSCLOUD_* environment): {command}")
+}
+
+/// `word` as one shell word: left alone when it is plainly safe, single-quoted otherwise.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:@%+=,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn show_progress(event: &PollEvent<'_>) {
+    let status = event.status.map_or("no status", |s| s.as_str());
+    eprint!(
+        "\r\x1b[2Kexecution {}: {status} after {:.1} s (poll {})",
+        event.execution.id,
+        event.elapsed.as_secs_f64(),
+        event.poll
+    );
+    let _ = std::io::stderr().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn resume_commands_quote_only_what_needs_it() {
+        assert_eq!(
+            shell_word("9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1"),
+            "9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1"
+        );
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,150 @@
+//! Where the report comes from: the configured organization, or the demo stand-in.
+//!
+//! Issue 14: demo data must never pass for real data. The stand-in is used only when no
+//! `GENESYSCLOUD_*` variable is present at all, or with `--demo`. A variable that is present
+//! but empty counts as present: a CI job exporting secrets that are missing must fail, not
+//! report on made-up data. Anything short of a complete configuration is an error naming
+//! what is missing.
+
+/// The variables `usage_sdk::Config::from_lookup` reads.
+pub const REGION: &str = "GENESYSCLOUD_REGION";
+pub const API_REGION: &str = "GENESYSCLOUD_API_REGION";
+pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";
+pub const CLIENT_SECRET: &str = "GENESYSCLOUD_OAUTHCLIENT_SECRET";
+pub const ACCESS_TOKEN: &str = "GENESYSCLOUD_ACCESS_TOKEN";
+
+/// What the environment asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Source {
+    /// No `GENESYSCLOUD_*` variable at all: the demo stand-in.
+    Demo,
+    /// A complete configuration: build it with `Config::from_lookup`.
+    Configured,
+}
+
+/// Decides from the `GENESYSCLOUD_*` variables present (name, value), or says what is
+/// missing. Only variables starting with `GENESYSCLOUD_` are looked at; values are only
+/// checked for being empty, never printed.
+pub fn decide(vars: &[(String, String)]) -> Result<Source, String> {
+    let ours: Vec<&(String, String)> = vars
+        .iter()
+        .filter(|(name, _)| name.starts_with("GENESYSCLOUD_"))
+        .collect();
+    if ours.is_empty() {
+        return Ok(Source::Demo);
+    }
+    let filled = |name: &str| {
+        ours.iter()
+            .any(|(n, value)| n == name && !value.trim().is_empty())
+    };
+    let mut missing = Vec::new();
+    if !filled(REGION) && !filled(API_REGION) {
+        missing.push(format!(
+            "a region: {REGION} (e.g. eu-west-1) or {API_REGION} (a base URL)"
+        ));
+    }
+    if !filled(ACCESS_TOKEN) {
+        match (filled(CLIENT_ID), filled(CLIENT_SECRET)) {
+            (true, true) => {}
+            (true, false) => missing.push(format!("{CLIENT_SECRET} (for {CLIENT_ID})")),
+            (false, true) => missing.push(format!("{CLIENT_ID} (for {CLIENT_SECRET})")),
+            (false, false) => missing.push(format!(
+                "credentials: {CLIENT_ID} and {CLIENT_SECRET}, or {ACCESS_TOKEN}"
+            )),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(Source::Configured);
+    }
+    let mut present: Vec<String> = ours
+        .iter()
+        .map(|(name, value)| {
+            if value.trim().is_empty() {
+                format!("{name} (empty)")
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    present.sort();
+    Err(format!(
+        "incomplete Genesys Cloud configuration: missing {}. Set: {}. \
+         Unset every GENESYSCLOUD_* variable, or pass --demo, for the demo stand-in instead",
+        missing.join("; and "),
+        present.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_set_means_demo() {
+        assert_eq!(decide(&vars(&[("HOME", "/root")])), Ok(Source::Demo));
+    }
+
+    #[test]
+    fn a_region_and_credentials_or_a_token_are_complete() {
+        for set in [
+            &[
+                (REGION, "eu-west-1"),
+                (CLIENT_ID, "id"),
+                (CLIENT_SECRET, "s"),
+            ][..],
+            &[(API_REGION, "http://127.0.0.1:1"), (ACCESS_TOKEN, "t")],
+            &[
+                (REGION, "eu-west-1"),
+                (CLIENT_ID, "id"),
+                (ACCESS_TOKEN, "t"),
+            ],
+        ] {
+            assert_eq!(decide(&vars(set)), Ok(Source::Configured), "{set:?}");
+        }
+    }
+
+    #[test]
+    fn partial_configurations_name_what_is_missing() {
+        let cases: [(&[(&str, &str)], &str); 6] = [
+            (&[(REGION, "eu-west-1")], "credentials"),
+            (&[(API_REGION, "https://api.example.com")], "credentials"),
+            (&[(CLIENT_ID, "id")], "a region"),
+            (&[(REGION, "eu-west-1"), (CLIENT_ID, "id")], CLIENT_SECRET),
+            (&[(REGION, "eu-west-1"), (CLIENT_SECRET, "s")], CLIENT_ID),
+            (&[("GENESYSCLOUD_ENVIRONMENT", "x")], "a region"),
+        ];
+        for (set, named) in cases {
+            let message = decide(&vars(set)).unwrap_err();
+            assert!(message.contains(named), "{set:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn empty_variables_count_as_set_but_not_as_filled() {
+        let message = decide(&vars(&[
+            (REGION, ""),
+            (CLIENT_ID, ""),
+            (CLIENT_SECRET, " "),
+        ]))
+        .unwrap_err();
+        assert!(message.contains("a region"), "{message}");
+        assert!(message.contains("GENESYSCLOUD_REGION (empty)"), "{message}");
+    }
+
+    #[test]
+    fn values_never_appear_in_the_message() {
+        let message = decide(&vars(&[
+            (CLIENT_ID, "the-id"),
+            (CLIENT_SECRET, "hunter2-secret"),
+        ]))
+        .unwrap_err();
+        assert!(!message.contains("hunter2-secret") && !message.contains("the-id"));
+    }
+}

@@ -1,0 +1,422 @@
+//! The `usage-report` program as a user runs it: the built binary, a clean environment, and
+//! a Usage API stand-in started in this test process when the test needs a "real" API.
+//!
+//! Every run clears the environment except `PATH` and `HOME`, so a developer's own
+//! `GENESYSCLOUD_*` or `RUST_LOG` cannot change what a test sees.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use usage_sdk::stand_in::{RunningStandIn, StandIn};
+
+const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
+
+/// The first line of a demo table, and the stderr notice of demo CSV and JSON.
+const DEMO: &str = "DEMO DATA from the local stand-in, not your organization";
+
+/// What a run of the program left.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+fn command(args: &[&str], env: &[(&str, String)]) -> std::process::Command {
+    let mut command = std::process::Command::new(BIN);
+    command.args(args).env_clear();
+    for name in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    command.envs(env.iter().map(|(name, value)| (*name, value)));
+    command
+}
+
+/// Waits for `child` off the async threads (the stand-in keeps serving), at most 60 s.
+async fn finish(child: std::process::Child) -> Run {
+    let pid = child.id();
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the program (pid {pid}) finishes within 60 s"))
+    .expect("the waiting thread")
+    .expect("the program's output");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs the program to its end.
+async fn run(args: &[&str], env: &[(&str, String)]) -> Run {
+    let child = command(args, env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    finish(child).await
+}
+
+/// The environment that points the program at `stand_in` with its demo client's
+/// credentials: a complete configuration, so no demo mode.
+fn configured_for(stand_in: &RunningStandIn) -> Vec<(&'static str, String)> {
+    let client = stand_in.demo_client();
+    vec![
+        ("GENESYSCLOUD_API_REGION", stand_in.base_url()),
+        ("GENESYSCLOUD_OAUTHCLIENT_ID", client.id.clone()),
+        ("GENESYSCLOUD_OAUTHCLIENT_SECRET", client.secret.clone()),
+    ]
+}
+
+async fn stand_in(seed: u64, execution_time: Duration) -> RunningStandIn {
+    StandIn::builder()
+        .seed(seed)
+        .execution_time(execution_time)
+        .start()
+        .await
+        .expect("the stand-in starts")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn partial_configurations_exit_2_naming_what_is_missing_with_nothing_on_stdout() {
+    let set = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(n, v)| (*n, v.to_string())).collect()
+    };
+    let cases = [
+        (
+            set(&[("GENESYSCLOUD_REGION", "eu-west-1")]),
+            "GENESYSCLOUD_OAUTHCLIENT_ID",
+        ),
+        (
+            set(&[("GENESYSCLOUD_OAUTHCLIENT_ID", "an-id")]),
+            "GENESYSCLOUD_REGION",
+        ),
+        (
+            set(&[("GENESYSCLOUD_API_REGION", "https://api.mypurecloud.ie")]),
+            "GENESYSCLOUD_ACCESS_TOKEN",
+        ),
+        (
+            set(&[
+                ("GENESYSCLOUD_REGION", "eu-west-1"),
+                ("GENESYSCLOUD_OAUTHCLIENT_ID", "an-id"),
+            ]),
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+        ),
+        (
+            set(&[("GENESYSCLOUD_ACCESS_TOKEN", "a-token")]),
+            "GENESYSCLOUD_REGION",
+        ),
+        // Present but empty still counts: missing CI secrets must not turn into demo data.
+        (
+            set(&[
+                ("GENESYSCLOUD_REGION", ""),
+                ("GENESYSCLOUD_OAUTHCLIENT_ID", ""),
+                ("GENESYSCLOUD_OAUTHCLIENT_SECRET", ""),
+            ]),
+            "GENESYSCLOUD_REGION",
+        ),
+    ];
+    for (env, missing) in cases {
+        let run = run(&["--format", "csv"], &env).await;
+        run.assert_code(2);
+        assert_eq!(run.stdout, "", "{env:?}");
+        assert!(
+            run.stderr.contains("missing") && run.stderr.contains(missing),
+            "{env:?} should name {missing}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("stand-in at"), "{}", run.stderr);
+        for (_, value) in env.iter().filter(|(name, _)| name.contains("SECRET")) {
+            assert!(value.is_empty() || !run.stderr.contains(value.as_str()));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_configuration_reports_demo_rows_marked_as_demo_in_the_table() {
+    let run = run(&["--days", "3"], &[]).await;
+    run.assert_code(0);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with(DEMO), "{}", run.stdout);
+    assert!(
+        run.stdout.trim_end().ends_with(')'),
+        "footer: {}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.matches(DEMO).count(), 2, "header and footer");
+    assert!(run.stdout.contains("TOTAL ("), "{}", run.stdout);
+    assert!(run.stderr.contains("stand-in"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_configuration_in_csv_keeps_stdout_clean_and_says_demo_on_stderr() {
+    let run = run(&["--format", "csv", "--days", "3"], &[]).await;
+    run.assert_code(0);
+    assert!(!run.stdout.contains("DEMO"), "{}", run.stdout);
+    let mut lines = run.stdout.lines();
+    assert!(
+        lines.next().unwrap_or_default().starts_with("clientId,"),
+        "{}",
+        run.stdout
+    );
+    assert!(lines.count() > 0, "demo rows: {}", run.stdout);
+    assert!(run.stderr.contains(DEMO), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trace_logs_have_a_status_line_per_attempt_and_never_the_secret_or_token() {
+    let seed = 0x1065;
+    let api = stand_in(seed, Duration::from_millis(300)).await;
+    let mut env = configured_for(&api);
+    env.push(("RUST_LOG", "trace".to_string()));
+    let run = run(&["--format", "json"], &env).await;
+    run.assert_code(0);
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON rows");
+    assert!(!rows.as_array().unwrap().is_empty());
+    assert!(!run.stderr.contains(DEMO), "a configured run is not demo");
+
+    // One closing line per attempt (token, submit, each poll), with its status.
+    let attempt_lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("usage_sdk.attempt") && l.contains("close"))
+        .collect();
+    let stats = api.stats();
+    assert_eq!(
+        attempt_lines.len() as u64,
+        stats.total_requests(),
+        "{}",
+        run.stderr
+    );
+    for line in &attempt_lines {
+        assert!(
+            line.contains("status=2") && line.contains("attempt=") && line.contains("operation="),
+            "{line}"
+        );
+    }
+    assert!(
+        attempt_lines.iter().any(|l| l.contains("correlation_id=")),
+        "{}",
+        run.stderr
+    );
+
+    // The token the program got: a stand-in with the same seed issues the same first token.
+    // Proven by using it against the program's stand-in, which issued only that one.
+    assert_eq!(stats.tokens_issued, 1);
+    let twin = stand_in(seed, Duration::from_millis(300)).await;
+    let demo = twin.demo_client();
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{}/oauth/token", twin.base_url()))
+        .basic_auth(&demo.id, Some(&demo.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = token["access_token"].as_str().expect("access_token");
+    let accepted = http
+        .get(format!(
+            "{}/api/v2/oauth/clients/{}/usage/summary?days=1",
+            api.base_url(),
+            demo.id
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("summary request")
+        .status();
+    assert_eq!(accepted.as_u16(), 202, "the twin's token is the program's");
+
+    let secret = &api.demo_client().secret;
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(!text.contains(token), "token in {name}");
+        assert!(!text.contains(secret.as_str()), "secret in {name}");
+        assert!(!text.contains("Bearer "), "Authorization in {name}");
+        assert!(!text.contains("Basic "), "Authorization in {name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_log_format_writes_one_json_object_per_line() {
+    let api = stand_in(7, Duration::from_millis(100)).await;
+    let run = run(
+        &["-v", "--log-format", "json", "--format", "csv"],
+        &configured_for(&api),
+    )
+    .await;
+    run.assert_code(0);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value.get("level").is_some(), "{line}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("usage_sdk.attempt") && l.contains("\"status\"")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The resume command printed on stderr, as arguments (after the program name).
+fn resume_args(stderr: &str) -> Vec<String> {
+    let (_, command) = stderr
+        .split_once("usage-report --resume ")
+        .unwrap_or_else(|| panic!("no resume command in {stderr}"));
+    let line = command.lines().next().unwrap_or_default();
+    std::iter::once("--resume".to_string())
+        .chain(line.split_whitespace().map(String::from))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passed_deadline_prints_a_resume_command_that_completes_the_same_execution() {
+    let api = stand_in(11, Duration::from_secs(3)).await;
+    let env = configured_for(&api);
+    let client = api.demo_client().id.clone();
+    let timed_out = run(
+        &["--client", &client, "--timeout", "1", "--format", "csv"],
+        &env,
+    )
+    .await;
+    timed_out.assert_code(1);
+    assert_eq!(timed_out.stdout, "");
+    assert!(
+        timed_out.stderr.contains("did not complete"),
+        "{}",
+        timed_out.stderr
+    );
+    let args = resume_args(&timed_out.stderr);
+    assert!(
+        args.windows(2).any(|w| w == ["--client", client.as_str()]),
+        "a client execution resumes with its client: {args:?}"
+    );
+    assert!(
+        args.windows(2).any(|w| w == ["--format", "csv"]),
+        "{args:?}"
+    );
+
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let resumed = run(&args, &env).await;
+    resumed.assert_code(0);
+    assert!(
+        resumed.stdout.starts_with("clientId,") || resumed.stdout.starts_with("requests,"),
+        "{}",
+        resumed.stdout
+    );
+    assert!(resumed.stdout.lines().count() > 1, "{}", resumed.stdout);
+    assert_eq!(
+        api.stats().executions_started,
+        1,
+        "resuming waits for the same execution instead of submitting another"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_waiting_exits_130_with_the_execution_id_and_resume_command() {
+    let api = stand_in(13, Duration::from_secs(30)).await;
+    let child = command(&[], &configured_for(&api))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    // Submitted once the stand-in has started an execution; then interrupt the wait.
+    for _ in 0..100 {
+        if api.stats().executions_started == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(api.stats().executions_started, 1);
+    // The submit's response is on its way: give the program time to start waiting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let run = finish(child).await;
+    run.assert_code(130);
+    let stderr = &run.stderr;
+    assert_eq!(run.stdout, "");
+    assert!(
+        stderr.contains("interrupted while waiting for execution"),
+        "{stderr}"
+    );
+    let args = resume_args(stderr);
+    assert!(!args[1].is_empty(), "{args:?}");
+    assert!(stderr.contains(&args[1]), "the execution id is named");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conflicting_options_exit_2_instead_of_picking_one() {
+    let interval = "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z";
+    let cases: [&[&str]; 7] = [
+        &["--client", "c1", "--summary", "--metrics", "Requests"],
+        &["--client", "c1", "--summary", "--interval", interval],
+        &["--client", "c1", "--summary", "--granularity", "Day"],
+        &["--client", "c1", "--summary", "--group-by", "HttpMethod"],
+        &["--days", "3", "--interval", interval],
+        &["--resume", "e1", "--days", "3"],
+        &["--summary"],
+    ];
+    for args in cases {
+        let run = run(args, &[]).await;
+        run.assert_code(2);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(
+            run.stderr.contains("cannot be used with") || run.stderr.contains("required"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeout_that_cannot_be_honoured_is_refused_without_a_panic() {
+    let run = run(&["--timeout", "18446744073709551615"], &[]).await;
+    run.assert_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("--timeout") && run.stderr.contains("out of range"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_without_a_configuration_is_refused() {
+    let run = run(&["--resume", "9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1"], &[]).await;
+    run.assert_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("--resume needs"), "{}", run.stderr);
+}
