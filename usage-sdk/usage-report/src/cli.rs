@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, ValueEnum};
-use usage_sdk::{ClientId, Days, ExecutionId, Granularity, GroupBy, Interval, Metric};
+use usage_sdk::{ClientId, Days, Granularity, HttpMethod, Interval, Metric, PageSize, SortBy};
 
 /// The longest `--timeout` accepted. Far above any real usage query (Genesys computes them in
 /// seconds to minutes), and small enough that the deadline can never overflow a clock.
@@ -44,13 +44,52 @@ pub struct Cli {
     #[arg(long, value_name = "G")]
     pub granularity: Option<Granularity>,
 
-    /// Comma-separated: OAuthClientId,OrganizationId,UserId,TemplateUri,HttpMethod
+    /// Which Usage API to ask: the aggregates query jobs (the successor API, permissions
+    /// usage:organization:view / usage:client:view) or the legacy usage queries
+    #[arg(long, value_enum, default_value_t = Api::Jobs)]
+    pub api: Api,
+
+    /// Comma-separated. Jobs: OauthClientName,OauthClientId,UserId,HttpMethod,TemplateUri,
+    /// Platform (organization) or OrganizationId,HttpMethod,TemplateUri,Platform (--client).
+    /// Legacy: OAuthClientId,OrganizationId,UserId,TemplateUri,HttpMethod
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub group_by: Vec<GroupBy>,
+    pub group_by: Vec<String>,
 
     /// Comma-separated: Status200,Status300,Status400,Status500,Status429,Requests
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub metrics: Option<Vec<Metric>>,
+
+    /// Jobs only: keep requests to these path templates (comma-separated)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub template_uris: Vec<String>,
+
+    /// Jobs only: keep requests with these methods, e.g. GET,POST
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub http_methods: Vec<HttpMethod>,
+
+    /// Jobs only: keep requests made on these platforms (comma-separated)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub platforms: Vec<String>,
+
+    /// Jobs only, organization: keep requests made on behalf of these users
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with = "client")]
+    pub user_ids: Vec<String>,
+
+    /// Jobs only, organization: keep requests of these OAuth clients
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with = "client")]
+    pub oauth_client_ids: Vec<String>,
+
+    /// Jobs only, with --client: keep requests made in these organizations
+    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "client")]
+    pub organization_ids: Vec<String>,
+
+    /// Jobs only: sort rows by FIELD[:asc|:desc], e.g. requestCount:desc (repeatable)
+    #[arg(long, value_name = "FIELD[:ORDER]", value_parser = parse_sort)]
+    pub sort_by: Vec<SortBy>,
+
+    /// Jobs only: rows per results page, 1 to 1000 (default 1000: fewer requests)
+    #[arg(long, value_name = "N", value_parser = parse_page_size)]
+    pub page_size: Option<PageSize>,
 
     /// One OAuth client's usage instead of the organization's
     #[arg(long, value_name = "ID")]
@@ -80,7 +119,7 @@ pub struct Cli {
         value_name = "EXECUTION_ID",
         conflicts_with_all = ["days", "interval", "granularity", "group_by", "metrics", "summary", "demo"]
     )]
-    pub resume: Option<ExecutionId>,
+    pub resume: Option<String>,
 
     /// Use the local stand-in's demo data even when GENESYSCLOUD_* variables are set
     #[arg(long)]
@@ -97,6 +136,50 @@ pub struct Cli {
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL", exclusive = true)]
     pub completions: Option<clap_complete::Shell>,
+}
+
+/// Which Usage API the report asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Api {
+    /// The aggregates query jobs (2025-03-31), with filters, sorting and paging
+    Jobs,
+    /// The legacy usage queries and client summary
+    Legacy,
+}
+
+impl Cli {
+    /// The jobs-only options given, by flag name, for the error when --api legacy is asked.
+    pub fn job_only_options(&self) -> Vec<&'static str> {
+        [
+            ("--template-uris", !self.template_uris.is_empty()),
+            ("--http-methods", !self.http_methods.is_empty()),
+            ("--platforms", !self.platforms.is_empty()),
+            ("--user-ids", !self.user_ids.is_empty()),
+            ("--oauth-client-ids", !self.oauth_client_ids.is_empty()),
+            ("--organization-ids", !self.organization_ids.is_empty()),
+            ("--sort-by", !self.sort_by.is_empty()),
+            ("--page-size", self.page_size.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+}
+
+fn parse_sort(value: &str) -> Result<SortBy, String> {
+    let (field, order) = value.split_once(':').unwrap_or((value, "asc"));
+    if field.trim().is_empty() {
+        return Err(format!("{value:?} names no field; e.g. requestCount:desc"));
+    }
+    match order.to_ascii_lowercase().as_str() {
+        "asc" => Ok(SortBy::ascending(field.trim())),
+        "desc" => Ok(SortBy::descending(field.trim())),
+        other => Err(format!("{other:?} is not an order; use asc or desc")),
+    }
+}
+
+fn parse_page_size(value: &str) -> Result<PageSize, String> {
+    value.parse().map_err(|e: usage_sdk::Error| e.to_string())
 }
 
 /// How the rows are printed.
@@ -184,7 +267,8 @@ mod tests {
         .unwrap();
         assert_eq!(cli.days, Some(Days::new(30).unwrap()));
         assert_eq!(cli.granularity, Some(Granularity::Week));
-        assert_eq!(cli.group_by, [GroupBy::OAuthClientId, GroupBy::HttpMethod]);
+        assert_eq!(cli.group_by, ["OAuthClientId", "HttpMethod"]);
+        assert_eq!(cli.api, Api::Jobs);
         assert_eq!(cli.metrics, Some(vec![Metric::Requests, Metric::Status429]));
         assert_eq!(cli.format, Format::Csv);
         assert_eq!(cli.timeout, Some(Duration::from_secs(60)));
@@ -207,6 +291,23 @@ mod tests {
             parse(&["--summary"]).unwrap_err().kind(),
             ErrorKind::MissingRequiredArgument
         );
+    }
+
+    #[test]
+    fn job_options_parse_and_are_named_for_the_legacy_check() {
+        let cli = parse(&[
+            "--api", "legacy", "--sort-by", "requestCount:desc", "--page-size", "500",
+            "--http-methods", "get,POST",
+        ])
+        .unwrap();
+        assert_eq!(cli.api, Api::Legacy);
+        assert_eq!(cli.sort_by, [SortBy::descending("requestCount")]);
+        assert_eq!(cli.page_size, Some(PageSize::new(500).unwrap()));
+        assert_eq!(cli.http_methods, [HttpMethod::Get, HttpMethod::Post]);
+        assert_eq!(cli.job_only_options(), ["--http-methods", "--sort-by", "--page-size"]);
+        for bad in [&["--page-size", "1001"][..], &["--sort-by", "x:up"], &["--sort-by", ":asc"]] {
+            assert_eq!(parse(bad).unwrap_err().kind(), ErrorKind::ValueValidation, "{bad:?}");
+        }
     }
 
     #[test]

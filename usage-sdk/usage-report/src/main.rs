@@ -5,13 +5,15 @@
 //! usage-report                                   # last 7 full UTC days of the organization
 //! usage-report --days 30 --granularity Week --group-by OAuthClientId,HttpMethod
 //! usage-report --client ID --summary --days 14 --format csv
-//! usage-report --resume EXECUTION_ID [--client ID]   # after a deadline or Ctrl-C
+//! usage-report --resume JOB_ID [--client ID]         # after a deadline or Ctrl-C
+//! usage-report --api legacy --days 3               # the legacy usage queries
 //! ```
 //!
 //! Exit codes: 0 success, 1 API or query error (or the deadline passed), 2 bad options or
 //! configuration, 130 interrupted.
 
 mod cli;
+mod jobs;
 mod logging;
 mod render;
 mod setup;
@@ -23,25 +25,25 @@ use clap::{CommandFactory, Parser};
 use tokio::task::JoinHandle;
 use usage_sdk::stand_in::{RunningStandIn, StandIn};
 use usage_sdk::{
-    ClientId, ClientQuery, Config, Days, Error, Execution, ExecutionScope, Interval, Metric,
-    OrganizationQuery, PollEvent, UsageClient,
+    ClientId, ClientQuery, Config, Days, Error, Execution, ExecutionId, ExecutionScope, GroupBy,
+    Interval, Metric, OrganizationQuery, PollEvent, UsageClient,
 };
 
-use crate::cli::{Cli, Format};
+use crate::cli::{Api, Cli, Format};
 use crate::setup::Source;
 
 /// The line that marks demo output, in the table itself or on stderr.
 const DEMO_NOTICE: &str = "DEMO DATA from the local stand-in, not your organization";
 
 /// Why the program stops early: an exit code and what to say on stderr.
-struct Exit {
+pub(crate) struct Exit {
     code: u8,
     message: String,
 }
 
 impl Exit {
     /// Bad options or configuration.
-    fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             code: 2,
             message: message.into(),
@@ -49,7 +51,7 @@ impl Exit {
     }
 
     /// The API, the query or the program failed.
-    fn failed(message: impl Into<String>) -> Self {
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
         Self {
             code: 1,
             message: message.into(),
@@ -57,7 +59,7 @@ impl Exit {
     }
 
     /// Ctrl-C.
-    fn interrupted(message: impl Into<String>) -> Self {
+    pub(crate) fn interrupted(message: impl Into<String>) -> Self {
         Self {
             code: 130,
             message: message.into(),
@@ -128,7 +130,16 @@ enum Plan {
 }
 
 fn plan(cli: &Cli) -> Result<Plan, Exit> {
+    let options = cli.job_only_options();
+    if !options.is_empty() {
+        return Err(Exit::usage(format!(
+            "{} filter or page the aggregates jobs only; drop --api legacy",
+            options.join(", ")
+        )));
+    }
     if let Some(execution_id) = &cli.resume {
+        let execution_id: ExecutionId = execution_id.parse()?;
+        let execution_id = &execution_id;
         return Ok(Plan::Resume(match &cli.client {
             Some(client) => Execution::client(client.clone(), execution_id.clone()),
             None => Execution::organization(execution_id.clone()),
@@ -142,7 +153,12 @@ fn plan(cli: &Cli) -> Result<Plan, Exit> {
     // The two builders have the same methods but are different types.
     macro_rules! query {
         ($builder:expr) => {{
-            let mut query = $builder.group_by(cli.group_by.iter().copied());
+            let group_by = cli
+                .group_by
+                .iter()
+                .map(|g| g.parse::<GroupBy>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut query = $builder.group_by(group_by);
             if let Some(granularity) = cli.granularity {
                 query = query.granularity(granularity);
             }
@@ -186,7 +202,13 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
              demo stand-in end with the program that started it",
         ));
     }
-    let plan = plan(cli)?;
+    if cli.api == Api::Legacy {
+        plan(cli)?;
+    } else if cli.summary {
+        return Err(Exit::usage(
+            "--summary is a legacy operation (GET /api/v2/oauth/clients/{clientId}/usage/summary); add --api legacy",
+        ));
+    }
     let why = if cli.demo {
         "--demo"
     } else {
@@ -224,6 +246,11 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
 
     // Ctrl-C is watched from the start, so it never kills the program without a word.
     let mut interrupted: JoinHandle<_> = tokio::spawn(tokio::signal::ctrl_c());
+    let demo_notice = demo.then(|| format!("{DEMO_NOTICE} ({why})"));
+    if cli.api == Api::Jobs {
+        return jobs::run(cli, &client, &poll, demo_notice.as_deref(), &mut interrupted).await;
+    }
+    let plan = plan(cli)?;
 
     let submitted = async {
         Ok::<_, Error>(match &plan {
@@ -306,14 +333,14 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
 }
 
 /// The command that picks `execution` up again, or why there is none.
-fn how_to_resume(cli: &Cli, execution: &Execution, demo: bool) -> String {
+pub(crate) fn how_to_resume(cli: &Cli, execution: &Execution, demo: bool) -> String {
     if demo {
         return "the demo stand-in's executions end with this program, so it cannot be \
                 resumed; run the report again (with a larger --timeout)"
             .to_string();
     }
     let mut command = format!(
-        "usage-report --resume {}",
+        "usage-report --api legacy --resume {}",
         shell_word(execution.id.as_str())
     );
     if let ExecutionScope::Client(client) = &execution.scope {
@@ -326,7 +353,7 @@ fn how_to_resume(cli: &Cli, execution: &Execution, demo: bool) -> String {
 }
 
 /// `word` as one shell word: left alone when it is plainly safe, single-quoted otherwise.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()

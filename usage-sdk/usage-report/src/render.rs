@@ -1,9 +1,90 @@
 //! The report's output: a table with totals and error shares, CSV, or the rows as JSON.
 
-use usage_sdk::Metric;
-use usage_sdk::raw::types::ApiUsageRow;
+use usage_sdk::{ApiUsageRow, ClientPublicApiUsage, Metric, OrganizationPublicApiUsage};
 
 use crate::cli::Format;
+
+/// One row of any operation, flattened to the columns a report shows. Legacy rows and both
+/// kinds of job rows map onto it (a job's `requestCount` is `requests`, its `oauthClient` the
+/// client id and name).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Row {
+    pub date: Option<String>,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    pub organization_id: Option<String>,
+    pub user_id: Option<String>,
+    pub platform: Option<String>,
+    pub template_uri: Option<String>,
+    pub http_method: Option<String>,
+    pub requests: Option<i64>,
+    pub status200: Option<i64>,
+    pub status300: Option<i64>,
+    pub status400: Option<i64>,
+    pub status500: Option<i64>,
+    pub status429: Option<i64>,
+}
+
+impl From<&ApiUsageRow> for Row {
+    fn from(r: &ApiUsageRow) -> Self {
+        Row {
+            date: r.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            client_id: r.client_id.clone(),
+            client_name: r.client_name.clone(),
+            organization_id: r.organization_id.clone(),
+            user_id: r.user_id.clone(),
+            platform: None,
+            template_uri: r.template_uri.clone(),
+            http_method: r.http_method.clone(),
+            requests: r.requests,
+            status200: r.status200,
+            status300: r.status300,
+            status400: r.status400,
+            status500: r.status500,
+            status429: r.status429,
+        }
+    }
+}
+
+impl From<&OrganizationPublicApiUsage> for Row {
+    fn from(r: &OrganizationPublicApiUsage) -> Self {
+        Row {
+            date: r.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            client_id: r.oauth_client.as_ref().and_then(|c| c.id.clone()),
+            client_name: r.oauth_client.as_ref().and_then(|c| c.name.clone()),
+            organization_id: None,
+            user_id: r.user.as_ref().and_then(|u| u.id.clone()),
+            platform: r.platform.clone(),
+            template_uri: r.template_uri.clone(),
+            http_method: r.http_method.as_ref().map(|m| m.to_string()),
+            requests: r.request_count,
+            status200: r.status200,
+            status300: r.status300,
+            status400: r.status400,
+            status500: r.status500,
+            status429: r.status429,
+        }
+    }
+}
+
+impl From<&ClientPublicApiUsage> for Row {
+    fn from(r: &ClientPublicApiUsage) -> Self {
+        Row {
+            date: r.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            organization_id: r.organization_id.clone(),
+            platform: r.platform.clone(),
+            template_uri: r.template_uri.clone(),
+            http_method: r.http_method.as_ref().map(|m| m.to_string()),
+            requests: r.request_count,
+            status200: r.status200,
+            status300: r.status300,
+            status400: r.status400,
+            status500: r.status500,
+            status429: r.status429,
+            ..Row::default()
+        }
+    }
+}
 
 /// The rows in `format`. `granularity` and `metrics` say what was asked for, when known (a
 /// resumed execution does not know its query: its columns follow from the rows).
@@ -13,18 +94,76 @@ pub fn render(
     granularity: bool,
     metrics: Option<&[Metric]>,
 ) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(rows).expect("rows serialize to JSON") + "\n",
+        Format::Table | Format::Csv => {
+            let rows: Vec<Row> = rows.iter().map(Row::from).collect();
+            render_rows(&rows, format, granularity, metrics)
+        }
+    }
+}
+
+/// Flattened rows as a table or CSV.
+pub fn render_rows(
+    rows: &[Row],
+    format: Format,
+    granularity: bool,
+    metrics: Option<&[Metric]>,
+) -> String {
     let columns = Columns::for_rows(rows, granularity, metrics);
     match format {
-        Format::Table => table(rows, &columns),
         Format::Csv => csv(rows, &columns),
-        Format::Json => serde_json::to_string_pretty(rows).expect("rows serialize to JSON") + "\n",
+        _ => table(rows, &columns),
+    }
+}
+
+/// CSV written a row at a time, with the columns fixed by the query before any row arrives.
+pub struct CsvStream {
+    columns: Columns,
+}
+
+impl CsvStream {
+    /// Columns for a query: the date with a granularity, `dimensions` (column names), the
+    /// counters asked for (all without a list).
+    pub fn new(granularity: bool, dimensions: &[&str], metrics: Option<&[Metric]>) -> Self {
+        let mut columns = Columns::for_rows(&[], granularity, metrics);
+        columns.dimensions = all_dimensions()
+            .into_iter()
+            .filter(|(name, _)| dimensions.contains(name))
+            .collect();
+        Self { columns }
+    }
+
+    /// The header line.
+    pub fn header(&self) -> String {
+        csv_line(&self.columns.header())
+    }
+
+    /// One row's line.
+    pub fn line(&self, row: &Row) -> String {
+        csv_line(&self.columns.cells(row))
     }
 }
 
 /// Reads a dimension of a row (`""` when ungrouped).
-type Dimension = fn(&ApiUsageRow) -> &str;
+type Dimension = fn(&Row) -> &str;
 /// Reads a counter of a row (`None` when not requested).
-type Counter = fn(&ApiUsageRow) -> Option<i64>;
+type Counter = fn(&Row) -> Option<i64>;
+
+fn all_dimensions() -> [(&'static str, Dimension); 7] {
+    fn text(value: &Option<String>) -> &str {
+        value.as_deref().unwrap_or("")
+    }
+    [
+        ("clientId", |r| text(&r.client_id)),
+        ("clientName", |r| text(&r.client_name)),
+        ("organizationId", |r| text(&r.organization_id)),
+        ("userId", |r| text(&r.user_id)),
+        ("platform", |r| text(&r.platform)),
+        ("templateUri", |r| text(&r.template_uri)),
+        ("httpMethod", |r| text(&r.http_method)),
+    ]
+}
 
 /// Which columns a report shows: the grouped dimensions, the date when there is a
 /// granularity, the counters asked for, and the error shares.
@@ -35,20 +174,9 @@ struct Columns {
 }
 
 impl Columns {
-    fn for_rows(rows: &[ApiUsageRow], granularity: bool, metrics: Option<&[Metric]>) -> Self {
-        fn text(value: &Option<String>) -> &str {
-            value.as_deref().unwrap_or("")
-        }
-        let all_dimensions: [(&'static str, Dimension); 6] = [
-            ("clientId", |r| text(&r.client_id)),
-            ("clientName", |r| text(&r.client_name)),
-            ("organizationId", |r| text(&r.organization_id)),
-            ("userId", |r| text(&r.user_id)),
-            ("templateUri", |r| text(&r.template_uri)),
-            ("httpMethod", |r| text(&r.http_method)),
-        ];
+    fn for_rows(rows: &[Row], granularity: bool, metrics: Option<&[Metric]>) -> Self {
         // Ungrouped dimensions come back as "": show a dimension when any row fills it.
-        let dimensions = all_dimensions
+        let dimensions = all_dimensions()
             .into_iter()
             .filter(|(_, get)| rows.iter().any(|r| !get(r).is_empty()))
             .collect();
@@ -87,14 +215,10 @@ impl Columns {
         header
     }
 
-    fn cells(&self, row: &ApiUsageRow) -> Vec<String> {
+    fn cells(&self, row: &Row) -> Vec<String> {
         let mut cells = Vec::new();
         if self.date {
-            cells.push(
-                row.date
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
-            );
+            cells.push(row.date.clone().unwrap_or_default());
         }
         cells.extend(self.dimensions.iter().map(|(_, get)| get(row).to_string()));
         cells.extend(
@@ -123,7 +247,7 @@ fn shares(
     [share(status400), share(status500), share(status429)]
 }
 
-fn table(rows: &[ApiUsageRow], columns: &Columns) -> String {
+fn table(rows: &[Row], columns: &Columns) -> String {
     let mut header = columns.header();
     header.extend(["4xx %", "5xx %", "429 %"].map(String::from));
     let mut body: Vec<Vec<String>> = rows
@@ -211,29 +335,30 @@ fn table(rows: &[ApiUsageRow], columns: &Columns) -> String {
     out
 }
 
-fn csv(rows: &[ApiUsageRow], columns: &Columns) -> String {
+/// One CSV line. A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`
+/// first) is prefixed with `'`, since client names and template URIs come from the API.
+fn csv_line(cells: &[String]) -> String {
     fn field(value: &str) -> String {
+        let value = if value.starts_with(['=', '+', '@', '\t', '\r'])
+            || (value.starts_with('-') && value.parse::<f64>().is_err())
+        {
+            format!("'{value}")
+        } else {
+            value.to_string()
+        };
         if value.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", value.replace('"', "\"\""))
         } else {
-            value.to_string()
+            value
         }
     }
-    let mut out = columns
-        .header()
-        .iter()
-        .map(|h| field(h))
-        .collect::<Vec<_>>()
-        .join(",")
-        + "\n";
+    cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(",") + "\n"
+}
+
+fn csv(rows: &[Row], columns: &Columns) -> String {
+    let mut out = csv_line(&columns.header());
     for row in rows {
-        out += &(columns
-            .cells(row)
-            .iter()
-            .map(|c| field(c))
-            .collect::<Vec<_>>()
-            .join(",")
-            + "\n");
+        out += &csv_line(&columns.cells(row));
     }
     out
 }

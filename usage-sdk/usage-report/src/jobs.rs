@@ -1,0 +1,294 @@
+//! The report over the aggregates query jobs (`--api jobs`, the default): submit a job (or
+//! pick one up with `--resume`), wait while it is `Queued` or `Running`, then read its rows
+//! page by page. CSV and JSON are written as the rows arrive, so memory does not grow with
+//! the number of rows; the table needs every row for its widths and totals.
+
+use std::io::Write;
+
+use serde::Serialize;
+use tokio::task::JoinHandle;
+use usage_sdk::{
+    ClientId, Error, Interval, JobGroupBy, JobId, JobPollEvent, OAuthClientJob,
+    OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows,
+    UsageClient, UsageJob,
+};
+
+use crate::cli::{Cli, Format};
+use crate::render::{self, CsvStream, Row};
+use crate::{Exit, shell_word};
+
+type Interrupt = JoinHandle<std::io::Result<()>>;
+
+/// The column a `groupBy` value fills.
+fn column(group_by: JobGroupBy) -> &'static str {
+    match group_by {
+        JobGroupBy::OauthClientName => "clientName",
+        JobGroupBy::OauthClientId => "clientId",
+        JobGroupBy::UserId => "userId",
+        JobGroupBy::OrganizationId => "organizationId",
+        JobGroupBy::HttpMethod => "httpMethod",
+        JobGroupBy::TemplateUri => "templateUri",
+        JobGroupBy::Platform => "platform",
+    }
+}
+
+pub(crate) async fn run(
+    cli: &Cli,
+    client: &UsageClient,
+    poll: &PollPolicy,
+    demo_notice: Option<&str>,
+    interrupted: &mut Interrupt,
+) -> Result<(), Exit> {
+    // Fewer, larger pages: each GET counts against the OAuth client's rate limit.
+    let page_size = cli.page_size.unwrap_or(PageSize::MAX);
+    let group_by = cli
+        .group_by
+        .iter()
+        .map(|g| g.parse::<JobGroupBy>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut columns: Vec<&str> = group_by.iter().map(|g| column(*g)).collect();
+    if cli.resume.is_some() {
+        // The query of a resumed job is not known here: show every dimension of its kind.
+        columns = match cli.client {
+            Some(_) => vec!["organizationId", "platform", "templateUri", "httpMethod"],
+            None => vec![
+                "clientId",
+                "clientName",
+                "userId",
+                "platform",
+                "templateUri",
+                "httpMethod",
+            ],
+        };
+    }
+    let shape = Shape {
+        granularity: cli.granularity.is_some() || cli.resume.is_some(),
+        columns,
+        metrics: cli.metrics.clone(),
+    };
+    let interval = match cli.interval {
+        Some(interval) => interval,
+        None => Interval::last_full_days(cli.days.unwrap_or_default().get())?,
+    };
+    macro_rules! query {
+        ($builder:expr) => {{
+            let mut query = $builder
+                .group_by(group_by.iter().copied())
+                .sort_by(cli.sort_by.iter().cloned())
+                .template_uris(cli.template_uris.iter().cloned())
+                .http_methods(cli.http_methods.iter().copied())
+                .platforms(cli.platforms.iter().cloned())
+                .page_size(page_size);
+            if let Some(granularity) = cli.granularity {
+                query = query.granularity(granularity);
+            }
+            if let Some(metrics) = &cli.metrics {
+                query = query.metrics(metrics.iter().copied());
+            }
+            query
+        }};
+    }
+    match &cli.client {
+        Some(client_id) => {
+            let job = match &cli.resume {
+                Some(id) => {
+                    OAuthClientJob::new(client_id.clone(), id.parse()?).with_page_size(page_size)
+                }
+                None => {
+                    let query = query!(OAuthClientJobQuery::builder(interval))
+                        .organization_ids(cli.organization_ids.iter().cloned())
+                        .build()?;
+                    submit(interrupted, client.submit_oauth_client_job(client_id, &query)).await?
+                }
+            };
+            report(cli, client, poll, demo_notice, interrupted, &shape, job, Some(client_id)).await
+        }
+        None => {
+            let job = match &cli.resume {
+                Some(id) => OrganizationJob::new(id.parse()?).with_page_size(page_size),
+                None => {
+                    let query = query!(OrganizationJobQuery::builder(interval))
+                        .user_ids(cli.user_ids.iter().cloned())
+                        .oauth_client_ids(cli.oauth_client_ids.iter().cloned())
+                        .build()?;
+                    submit(interrupted, client.submit_organization_job(&query)).await?
+                }
+            };
+            report(cli, client, poll, demo_notice, interrupted, &shape, job, None).await
+        }
+    }
+}
+
+/// What the table and CSV show.
+struct Shape<'a> {
+    granularity: bool,
+    columns: Vec<&'a str>,
+    metrics: Option<Vec<usage_sdk::Metric>>,
+}
+
+async fn submit<J>(
+    interrupted: &mut Interrupt,
+    submitted: impl Future<Output = Result<J, Error>>,
+) -> Result<J, Exit> {
+    tokio::select! {
+        job = submitted => job.map_err(|e| permission_hint(e, "submitting the job")),
+        _ = interrupted => Err(Exit::interrupted(
+            "interrupted while submitting the job; no job id was received",
+        )),
+    }
+}
+
+/// A 403 from the jobs means the credentials lack their permission: say which, and that the
+/// legacy operations use other ones.
+fn permission_hint(error: Error, doing: &str) -> Exit {
+    if error.status() == Some(403) {
+        Exit::failed(format!(
+            "{error}\nwhile {doing}: the aggregates jobs need the permission \
+             usage:organization:view (organization) or usage:client:view (--client); \
+             `--api legacy` uses the older usage permissions instead"
+        ))
+    } else {
+        error.into()
+    }
+}
+
+fn how_to_resume(cli: &Cli, job_id: &JobId, client_id: Option<&ClientId>, demo: bool) -> String {
+    if demo {
+        return "the demo stand-in's jobs end with this program, so it cannot be resumed; run \
+                the report again (with a larger --timeout)"
+            .to_string();
+    }
+    let mut command = format!("usage-report --resume {}", shell_word(job_id.as_str()));
+    if let Some(client_id) = client_id {
+        command += &format!(" --client {}", shell_word(client_id.as_str()));
+    }
+    if cli.format != Format::Table {
+        command += &format!(" --format {}", cli.format.name());
+    }
+    format!("resume with (same GENESYSCLOUD_* environment): {command}")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn report<J>(
+    cli: &Cli,
+    client: &UsageClient,
+    poll: &PollPolicy,
+    demo_notice: Option<&str>,
+    interrupted: &mut Interrupt,
+    shape: &Shape<'_>,
+    job: J,
+    client_id: Option<&ClientId>,
+) -> Result<(), Exit>
+where
+    J: UsageJob,
+    J::Row: Serialize,
+    for<'r> &'r J::Row: Into<Row>,
+{
+    let progress =
+        std::io::IsTerminal::is_terminal(&std::io::stderr()) && !crate::logging::verbose(cli.verbose);
+    let resume = || how_to_resume(cli, job.id(), client_id, demo_notice.is_some());
+    let clear = || {
+        if progress {
+            eprint!("\r\x1b[2K");
+        }
+    };
+    let waited = tokio::select! {
+        rows = client.job_rows_observed(&job, poll, |event| if progress { show_progress(event) }) => rows,
+        _ = &mut *interrupted => {
+            clear();
+            return Err(Exit::interrupted(format!(
+                "interrupted while waiting for job {}; {}", job.id(), resume()
+            )));
+        }
+    };
+    clear();
+    let rows = match waited {
+        Ok(rows) => rows,
+        Err(error @ Error::JobDeadlineExceeded { .. }) => {
+            return Err(Exit::failed(format!("{error}\n{}", resume())));
+        }
+        Err(error) => return Err(permission_hint(error, "waiting for the job")),
+    };
+    let written = tokio::select! {
+        written = write_rows(cli.format, shape, rows, demo_notice) => written,
+        _ = &mut *interrupted => {
+            return Err(Exit::interrupted(format!(
+                "interrupted while reading the rows of job {}; {}", job.id(), resume()
+            )));
+        }
+    };
+    if let (Some(notice), Format::Csv | Format::Json) = (demo_notice, cli.format) {
+        eprintln!("usage-report: {notice}");
+    }
+    written
+}
+
+/// Writes the rows as they arrive (CSV, JSON) or all at once (table).
+async fn write_rows<R>(
+    format: Format,
+    shape: &Shape<'_>,
+    mut rows: Rows<R>,
+    demo_notice: Option<&str>,
+) -> Result<(), Exit>
+where
+    R: Serialize + Send + 'static,
+    for<'r> &'r R: Into<Row>,
+{
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let metrics = shape.metrics.as_deref();
+    match format {
+        Format::Table => {
+            let mut all = Vec::new();
+            while let Some(row) = rows.next_row().await {
+                all.push((&row?).into());
+            }
+            let table = render::render_rows(&all, Format::Table, shape.granularity, metrics);
+            let text = match demo_notice {
+                // In the table itself, so a copy or a screenshot cannot lose it.
+                Some(notice) => format!("{notice}\n\n{table}\n{notice}\n"),
+                None => table,
+            };
+            emit(out.write_all(text.as_bytes()))?;
+        }
+        Format::Csv => {
+            let csv = CsvStream::new(shape.granularity, &shape.columns, metrics);
+            emit(out.write_all(csv.header().as_bytes()))?;
+            while let Some(row) = rows.next_row().await {
+                emit(out.write_all(csv.line(&(&row?).into()).as_bytes()))?;
+            }
+        }
+        Format::Json => {
+            // A JSON array of the API's rows, one per line.
+            emit(out.write_all(b"["))?;
+            let mut first = true;
+            while let Some(row) = rows.next_row().await {
+                let json = serde_json::to_string(&row?).expect("rows serialize to JSON");
+                let separator = if first { "\n  " } else { ",\n  " };
+                first = false;
+                emit(write!(out, "{separator}{json}"))?;
+            }
+            emit(out.write_all(b"\n]\n"))?;
+        }
+    }
+    emit(out.flush())
+}
+
+/// `usage-report | head` is not a failure; any other write error is.
+fn emit(result: std::io::Result<()>) -> Result<(), Exit> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Exit::failed(format!("cannot write the report: {e}"))),
+    }
+}
+
+fn show_progress(event: &JobPollEvent<'_>) {
+    let status = event.status.map_or("no status", |s| s.as_str());
+    eprint!(
+        "\r\x1b[2Kjob {}: {status} after {:.1} s (poll {})",
+        event.job_id,
+        event.elapsed.as_secs_f64(),
+        event.poll
+    );
+    let _ = std::io::stderr().flush();
+}
