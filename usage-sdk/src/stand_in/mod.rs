@@ -62,8 +62,11 @@ mod data;
 mod executions;
 mod faults;
 mod http;
+mod jobs;
+mod paged;
 mod query;
 mod rate_limit;
+mod simple_search;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -76,8 +79,12 @@ use chrono::NaiveDate;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use data::{DEMO_CLIENT_ID, DEMO_CLIENT_NAME, DEMO_CLIENT_SECRET, OAuthClient};
+pub use data::{
+    BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_NAME, DEMO_CLIENT_SECRET,
+    OAuthClient,
+};
 pub use faults::{Fault, FaultSettings};
+pub use paged::JobOutcome;
 pub use query::ExecutionRequest;
 
 /// Decides whether an execution fails (`queryStatus: "Failed"`).
@@ -106,6 +113,7 @@ pub struct StandInBuilder {
     token_lifetime: Duration,
     execution_time: Duration,
     queued_for: Duration,
+    job_times: (Duration, Duration),
     fail_every_execution: bool,
     fail_when: Option<FailurePredicate>,
     rate_limit: Option<(u32, Duration)>,
@@ -124,6 +132,7 @@ impl Default for StandInBuilder {
             token_lifetime: Duration::from_secs(86_399),
             execution_time: Duration::from_secs(2),
             queued_for: Duration::ZERO,
+            job_times: (Duration::from_millis(500), Duration::from_secs(2)),
             fail_every_execution: false,
             fail_when: None,
             rate_limit: Some((300, Duration::from_secs(60))),
@@ -144,6 +153,7 @@ impl fmt::Debug for StandInBuilder {
             .field("token_lifetime", &self.token_lifetime)
             .field("execution_time", &self.execution_time)
             .field("queued_for", &self.queued_for)
+            .field("job_times", &self.job_times)
             .field("fail_every_execution", &self.fail_every_execution)
             .field("fail_when", &self.fail_when.as_ref().map(|_| "<predicate>"))
             .field("rate_limit", &self.rate_limit)
@@ -208,7 +218,15 @@ impl StandInBuilder {
         self
     }
 
-    /// Every execution ends `Failed`. Default false.
+    /// How long an aggregates query job reports `Queued`, then `Running` (both with 202),
+    /// before its outcome ([`JobOutcome`]). Default 500 ms queued, 2 s running.
+    pub fn job_times(mut self, queued: Duration, running: Duration) -> Self {
+        self.job_times = (queued, running);
+        self
+    }
+
+    /// Every execution (legacy queries, summaries and simple searches) ends `Failed`.
+    /// Default false. Aggregates query jobs fail with [`RunningStandIn::next_jobs`].
     pub fn fail_every_execution(mut self, fail: bool) -> Self {
         self.fail_every_execution = fail;
         self
@@ -304,6 +322,18 @@ pub enum Route {
     GetClientUsageQueryResults,
     /// `GET /api/v2/oauth/clients/{clientId}/usage/summary`
     GetClientUsageSummary,
+    /// `POST /api/v2/usage/aggregates/query/jobs`
+    PostAggregatesQueryJobs,
+    /// `GET /api/v2/usage/aggregates/query/jobs/{jobId}`
+    GetAggregatesQueryJob,
+    /// `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`
+    PostClientAggregatesQueryJobs,
+    /// `GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}`
+    GetClientAggregatesQueryJob,
+    /// `POST /api/v2/usage/simplesearch`
+    PostSimpleSearch,
+    /// `GET /api/v2/usage/simplesearch/{executionId}/results`
+    GetSimpleSearchResults,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -320,6 +350,16 @@ impl Route {
                 "GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}"
             }
             Route::GetClientUsageSummary => "GET /api/v2/oauth/clients/{clientId}/usage/summary",
+            Route::PostAggregatesQueryJobs => "POST /api/v2/usage/aggregates/query/jobs",
+            Route::GetAggregatesQueryJob => "GET /api/v2/usage/aggregates/query/jobs/{jobId}",
+            Route::PostClientAggregatesQueryJobs => {
+                "POST /api/v2/usage/client/{clientId}/aggregates/query/jobs"
+            }
+            Route::GetClientAggregatesQueryJob => {
+                "GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}"
+            }
+            Route::PostSimpleSearch => "POST /api/v2/usage/simplesearch",
+            Route::GetSimpleSearchResults => "GET /api/v2/usage/simplesearch/{executionId}/results",
             Route::Unknown => "(unknown)",
         }
     }
@@ -335,8 +375,10 @@ pub struct StandInStats {
     pub responses: BTreeMap<u16, u64>,
     /// Access tokens issued.
     pub tokens_issued: u64,
-    /// Executions started (both POSTs and the summary).
+    /// Executions started (both POSTs, the summary and simple searches).
     pub executions_started: u64,
+    /// Aggregates query jobs started (organization and client).
+    pub jobs_started: u64,
     /// 429s sent (by the limiter or forced).
     pub rate_limited: u64,
     /// Connections closed without an answer (drop faults).
@@ -438,6 +480,26 @@ impl RunningStandIn {
     /// Makes every later execution fail (or not).
     pub fn set_fail_every_execution(&self, fail: bool) {
         self.shared.lock().knobs.fail_every_execution = fail;
+    }
+
+    /// Forces `outcome` on the next `count` aggregates query jobs (queued after outcomes
+    /// already forced); the jobs still go through `Queued` and `Running` first.
+    pub fn next_jobs(&self, outcome: JobOutcome, count: usize) {
+        self.shared.lock().paged.force(outcome, count);
+    }
+
+    /// Changes how long later aggregates query jobs report `Queued`, then `Running`.
+    pub fn set_job_times(&self, queued: Duration, running: Duration) {
+        self.shared.lock().knobs.job_times = paged::Timeline {
+            queued_for: queued,
+            running_for: running,
+        };
+    }
+
+    /// The built-in Genesys OAuth clients: their traffic is in the aggregates query jobs
+    /// only; they cannot get tokens.
+    pub fn builtin_clients(&self) -> &[OAuthClient] {
+        &self.shared.data.builtin_clients
     }
 
     /// Changes how long later executions report `Running`.
