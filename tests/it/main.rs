@@ -11,4 +11,5 @@ mod raw_tcp;
 mod reliability;
 mod scripted;
 mod stand_in;
+mod stand_in_jobs;
 mod support;
