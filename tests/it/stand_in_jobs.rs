@@ -436,7 +436,7 @@ mod jobs {
         let dates: Vec<&str> = rows.iter().map(|r| r["date"].as_str().unwrap()).collect();
         assert_eq!(dates.first(), Some(&"2026-10-26"));
         assert!(
-            dates.contains(&"2026-09-29") == false && dates.contains(&"2026-09-28"),
+            !dates.contains(&"2026-09-29") && dates.contains(&"2026-09-28"),
             "{dates:?}"
         );
         for date in &dates {

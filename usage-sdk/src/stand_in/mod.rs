@@ -1,9 +1,20 @@
 //! A local stand-in for the Genesys Cloud Usage API (like stripe-mock for Stripe).
 //!
 //! [`StandIn::builder`] configures it, [`StandInBuilder::start`] binds `127.0.0.1` (a free
-//! port by default) and serves the five Usage operations plus `POST /oauth/token` over
-//! HTTP/1.1 until the [`RunningStandIn`] is dropped. It behaves like the real API as far as
-//! the public sources describe it:
+//! port by default) and serves the eleven Usage operations plus `POST /oauth/token` over
+//! HTTP/1.1 until the [`RunningStandIn`] is dropped:
+//!
+//! | Operation | Route |
+//! |---|---|
+//! | token | `POST /oauth/token` |
+//! | organization query (legacy) | `POST /api/v2/usage/query`, `GET /api/v2/usage/query/{executionId}/results` |
+//! | client query (legacy) | `POST /api/v2/oauth/clients/{clientId}/usage/query`, `GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}` |
+//! | client summary (legacy) | `GET /api/v2/oauth/clients/{clientId}/usage/summary?days=N` |
+//! | simple search (legacy) | `POST /api/v2/usage/simplesearch`, `GET /api/v2/usage/simplesearch/{executionId}/results?pageSize=&after=` |
+//! | organization jobs | `POST /api/v2/usage/aggregates/query/jobs`, `GET /api/v2/usage/aggregates/query/jobs/{jobId}?pageSize=&after=` |
+//! | client jobs | `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`, `GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}?pageSize=&after=` |
+//!
+//! It behaves like the real API as far as the public sources describe it:
 //!
 //! - **Auth**: client credentials (`Authorization: Basic`, `grant_type=client_credentials`)
 //!   for several seeded OAuth clients, one of them the demo client ([`DEMO_CLIENT_ID`],
@@ -18,7 +29,38 @@
 //!   ungrouped dimensions are `""`, `date` is present only with a granularity (first day of
 //!   the bucket; weeks start on Monday), `status429 ⊆ status400` and
 //!   `requests = status200 + status300 + status400 + status500`.
-//! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`; 404 `not.found`.
+//! - **Aggregates query jobs** (the service of 2025, reference §10): the POSTs answer 202
+//!   with `{"id","resultsUri","selfUri"}`; the GET answers 202 `{"queryStatus":"Queued"}`,
+//!   then 202 `Running` ([`StandInBuilder::job_times`]), then 200 `Succeeded` with one page of
+//!   `entities` and, only when another page exists, a relative `nextUri`
+//!   (`{path}?pageSize=N&after=CURSOR`). `pageSize` defaults to 100 and must be 1..=1000;
+//!   cursors are 24 opaque hex digits tied to their job. A job forced to fail
+//!   ([`RunningStandIn::next_jobs`], [`JobOutcome`]) answers **200** (not 202: it is
+//!   finished) with `{"queryStatus":"Failed","errorBody":{..}}` (`internal.server.error`);
+//!   a cancelled one 200 `{"queryStatus":"Cancelled"}`. The interval must start at most 365
+//!   days before today and span at most 90 days (400 `invalid.date`); days count as in the
+//!   legacy queries (a day whose first instant lies in `[start, end)`). Filters
+//!   (`templateUris`, `httpMethods`, `platforms`, `userIds`, `oauthClientIds`,
+//!   `organizationIds`) and `sortBy` (any row field, `Asc`/`Desc`; ties keep date-then-
+//!   dimension order, so pages never overlap) are honoured. **Ungrouped dimensions are
+//!   absent** (not `""` as in the legacy rows: `oauthClient`, `user` and `date` are objects
+//!   and dates there, and `httpMethod` an enum); grouping by `OauthClientId` reports the
+//!   client's `{id, name, selfUri}`, by `OauthClientName` only its `name`; `user` is absent
+//!   for client-credentials traffic. No `groupBy` means per OAuth client (organization) or one
+//!   row per date bucket (client). `date` is `yyyy-MM-dd`; `requestCount` replaces
+//!   `requests`. `platform` is `"API"` or `"PureCloud"` per series (Genesys does not publish
+//!   the values).
+//! - **Built-in clients**: the jobs also count one seeded built-in Genesys client
+//!   ([`BUILTIN_CLIENT_ID`], [`BUILTIN_CLIENT_NAME`], platform `"PureCloud"`) that the legacy
+//!   query, summary and simple search leave out, so totals differ between the APIs as on
+//!   the real service. It has no credentials and no client paths.
+//! - **Simple search**: 202 `{"executionId","resultsUri"}`, then `{"queryStatus":"Running"}`
+//!   and `Complete` with one page of legacy `results` (default 100, 1..=1000) and
+//!   `cursors.after` only when another page exists. `metrics` are the columns: rows are per
+//!   requested `Date`/`ClientName`/`TemplateUri`/`HttpMethod` (all four without `metrics`),
+//!   columns not requested are absent, and there is no `requests` column. At most 20,000 rows.
+//! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`,
+//!   `invalid.query.param.value`; 404 `not.found`.
 //! - **Rate limiting**: a token bucket per access token; 429 `too.many.requests.retry.after`
 //!   with `Retry-After`, and `inin-ratelimit-*` headers on every authenticated API response
 //!   (see the model below).
