@@ -146,7 +146,7 @@ fn invalid_cursor(cursor: &str) -> QueryError {
     )
 }
 
-/// The answer of a results GET: status and body, or `None` when the id is unknown there.
+/// The answer of a results GET: status and body, or a 400 (a cursor that is not this job's).
 pub(crate) type Answer = Result<(u16, Value), QueryError>;
 
 #[derive(Debug)]
