@@ -12,5 +12,6 @@ mod raw_tcp;
 mod reliability;
 mod scripted;
 mod stand_in;
+mod stand_in_jobs;
 mod support;
 mod waiting;

@@ -15,7 +15,7 @@ use usage_sdk::stand_in::{
 };
 
 /// A fixed "today", so intervals in these tests always fall inside the data.
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
 }
 
@@ -29,7 +29,7 @@ fn builder() -> StandInBuilder {
         .execution_time(Duration::ZERO)
 }
 
-async fn start(builder: StandInBuilder) -> RunningStandIn {
+pub(crate) async fn start(builder: StandInBuilder) -> RunningStandIn {
     builder.start().await.expect("the stand-in binds 127.0.0.1")
 }
 
@@ -56,7 +56,7 @@ async fn token_response(
 }
 
 /// A token for the demo client.
-async fn demo_token(si: &RunningStandIn) -> String {
+pub(crate) async fn demo_token(si: &RunningStandIn) -> String {
     let response = token_response(
         si,
         DEMO_CLIENT_ID,
@@ -71,10 +71,10 @@ async fn demo_token(si: &RunningStandIn) -> String {
 
 /// A response read out: status, correlation id, headers and JSON body.
 #[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Value,
 }
 
 impl Answer {
@@ -91,7 +91,7 @@ impl Answer {
         }
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
@@ -101,7 +101,7 @@ impl Answer {
     }
 
     /// Asserts an ErrorBody with `status` and `code`, whose contextId is the correlation id.
-    fn assert_error(&self, status: u16, code: &str) {
+    pub(crate) fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "{:?}", self.body);
         assert_eq!(self.body["code"], code, "{:?}", self.body);
         assert_eq!(self.body["status"], status);
@@ -110,7 +110,7 @@ impl Answer {
     }
 }
 
-async fn get(si: &RunningStandIn, token: Option<&str>, path: &str) -> Answer {
+pub(crate) async fn get(si: &RunningStandIn, token: Option<&str>, path: &str) -> Answer {
     // The Python SDK sends Content-Type on body-less GETs and asks for identity encoding.
     let mut request = http()
         .get(format!("{}{path}", si.base_url()))
@@ -123,7 +123,12 @@ async fn get(si: &RunningStandIn, token: Option<&str>, path: &str) -> Answer {
     Answer::from(request.send().await.unwrap()).await
 }
 
-async fn post(si: &RunningStandIn, token: Option<&str>, path: &str, body: &str) -> Answer {
+pub(crate) async fn post(
+    si: &RunningStandIn,
+    token: Option<&str>,
+    path: &str,
+    body: &str,
+) -> Answer {
     let mut request = http()
         .post(format!("{}{path}", si.base_url()))
         .header("accept", "application/json")
@@ -162,7 +167,7 @@ async fn org_rows(si: &RunningStandIn, token: &str, query: Value) -> Vec<Value> 
     complete_rows(si, token, &uri).await
 }
 
-fn int(row: &Value, field: &str) -> i64 {
+pub(crate) fn int(row: &Value, field: &str) -> i64 {
     row[field]
         .as_i64()
         .unwrap_or_else(|| panic!("{field} in {row}"))

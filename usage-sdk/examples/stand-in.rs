@@ -4,12 +4,13 @@
 //! cargo run -p usage-sdk --features stand-in --example stand-in -- [PORT] [--execution-ms N]
 //! ```
 //!
-//! Prints the base URL and the demo OAuth client's credentials; point any Genesys client at
-//! the base URL (the token endpoint is `{base}/oauth/token`).
+//! Prints the base URL, the demo OAuth client's credentials and the routes served; point any
+//! Genesys client at the base URL (the token endpoint is `{base}/oauth/token`). Aggregates
+//! query jobs are queued 500 ms, then run as long as `--execution-ms`.
 
 use std::time::Duration;
 
-use usage_sdk::stand_in::StandIn;
+use usage_sdk::stand_in::{BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME, Route, StandIn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,6 +32,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stand_in = StandIn::builder()
         .port(port)
         .execution_time(Duration::from_millis(execution_ms))
+        .job_times(
+            Duration::from_millis(500),
+            Duration::from_millis(execution_ms),
+        )
         .start()
         .await?;
     let demo = stand_in.demo_client();
@@ -41,6 +46,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("other OAuth clients:");
     for client in &stand_in.oauth_clients()[1..] {
         println!("  {} {} ({})", client.id, client.secret, client.name);
+    }
+    println!(
+        "built-in client (jobs only): {} ({})",
+        BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME
+    );
+    println!("routes:");
+    for route in [
+        Route::PostUsageQuery,
+        Route::GetUsageQueryResults,
+        Route::PostClientUsageQuery,
+        Route::GetClientUsageQueryResults,
+        Route::GetClientUsageSummary,
+        Route::PostSimpleSearch,
+        Route::GetSimpleSearchResults,
+        Route::PostAggregatesQueryJobs,
+        Route::GetAggregatesQueryJob,
+        Route::PostClientAggregatesQueryJobs,
+        Route::GetClientAggregatesQueryJob,
+    ] {
+        println!("  {}", route.template());
     }
     // Serve until the process is killed (Ctrl-C).
     std::future::pending::<()>().await;

@@ -74,6 +74,24 @@ const CLIENT_NAMES: &[&str] = &[
     "Data lake loader",
 ];
 
+/// Id of the seeded built-in Genesys OAuth client: its traffic shows in the aggregates
+/// query jobs only, as the legacy endpoints filter the `purecloud-builtin` clients out.
+pub const BUILTIN_CLIENT_ID: &str = "b1a7c0de-0000-4000-8000-0000000b1170";
+/// Name of the seeded built-in Genesys OAuth client.
+pub const BUILTIN_CLIENT_NAME: &str = "Genesys Cloud (purecloud-builtin)";
+
+/// The `platform` values of the aggregates query jobs. Genesys does not publish the list:
+/// "PureCloud" stands for traffic of Genesys Cloud's own apps, "API" for integrations.
+pub(crate) const PLATFORMS: [&str; 2] = ["API", "PureCloud"];
+
+/// What the built-in client calls: the Genesys Cloud UI acting for its users.
+const BUILTIN_ENDPOINTS: &[(&str, &str)] = &[
+    ("api/v2/users/{userId}/presences/purecloud", "PATCH"),
+    ("api/v2/notifications/channels", "POST"),
+    ("api/v2/conversations", "GET"),
+    ("api/v2/routing/queues", "GET"),
+];
+
 /// `(templateUri, httpMethod)` pairs, no leading slash, as the real API reports them.
 const ENDPOINTS: &[(&str, &str)] = &[
     ("api/v2/routing/queues", "GET"),
@@ -118,7 +136,10 @@ pub struct OAuthClient {
 /// One stream of daily counts.
 #[derive(Clone, Debug)]
 pub(crate) struct Series {
+    /// Index into [`Dataset::clients`], then into [`Dataset::builtin_clients`].
     pub(crate) client: usize,
+    /// The `platform` reported by the aggregates query jobs.
+    pub(crate) platform: &'static str,
     pub(crate) user_id: String,
     pub(crate) template_uri: &'static str,
     pub(crate) http_method: &'static str,
@@ -157,6 +178,8 @@ impl Counts {
 pub(crate) struct Dataset {
     pub(crate) organization_id: String,
     pub(crate) clients: Vec<OAuthClient>,
+    /// Genesys' own clients: no credentials, hidden from the legacy endpoints.
+    pub(crate) builtin_clients: Vec<OAuthClient>,
     pub(crate) series: Vec<Series>,
     seed: u64,
 }
@@ -214,24 +237,69 @@ impl Dataset {
                         continue;
                     }
                     let base = 20.0 + rng.next_f64().powi(2) * 2000.0;
+                    let key = rng.next_u64();
                     series.push(Series {
                         client,
+                        // From the key, not from `rng`: the legacy data stay as they were.
+                        platform: PLATFORMS[(mix(key) & 1) as usize],
                         user_id,
                         template_uri,
                         http_method,
                         base,
-                        key: rng.next_u64(),
+                        key,
                     });
                 }
+            }
+        }
+
+        // The built-in client, from its own stream so the other series do not change.
+        let builtin_clients = vec![OAuthClient {
+            id: BUILTIN_CLIENT_ID.to_string(),
+            secret: String::new(),
+            name: BUILTIN_CLIENT_NAME.to_string(),
+        }];
+        let mut rng = SplitMix64::new(seed ^ 0xB017_1700_0000_0006);
+        for (template_uri, http_method) in BUILTIN_ENDPOINTS {
+            for _ in 0..2 {
+                let user_id = users[rng.below(users.len() as u64) as usize].clone();
+                if series.iter().any(|s: &Series| {
+                    s.client == clients.len()
+                        && s.user_id == user_id
+                        && s.template_uri == *template_uri
+                }) {
+                    continue;
+                }
+                series.push(Series {
+                    client: clients.len(),
+                    platform: "PureCloud",
+                    user_id,
+                    template_uri,
+                    http_method,
+                    base: 50.0 + rng.next_f64() * 500.0,
+                    key: rng.next_u64(),
+                });
             }
         }
 
         Self {
             organization_id,
             clients,
+            builtin_clients,
             series,
             seed,
         }
+    }
+
+    /// The client of a series, built-in ones included.
+    pub(crate) fn client(&self, index: usize) -> &OAuthClient {
+        self.clients
+            .get(index)
+            .unwrap_or_else(|| &self.builtin_clients[index - self.clients.len()])
+    }
+
+    /// Whether a series belongs to a built-in client (hidden from the legacy endpoints).
+    pub(crate) fn is_builtin(&self, series: &Series) -> bool {
+        series.client >= self.clients.len()
     }
 
     /// The counts of one series on one UTC day.

@@ -20,9 +20,11 @@ use super::auth::{self, Refusal, TokenStore};
 use super::data::{Dataset, SplitMix64};
 use super::executions::{Executions, Scope, Timeline};
 use super::faults::{Fault, Faults};
+use super::paged::{self, JobOutcome, Outcome, Owner, Store};
 use super::query::{self, DataWindow, ExecutionRequest, Query};
 use super::rate_limit::{RateLimiter, Verdict};
 use super::{FailurePredicate, Route, StandInBuilder, StandInStats};
+use super::{jobs, simple_search};
 use crate::raw::types::{ErrorBody, Limit};
 
 /// Largest request body accepted (the real limit is not published).
@@ -35,12 +37,16 @@ pub(crate) struct Knobs {
     pub(crate) queued_for: Duration,
     pub(crate) fail_every_execution: bool,
     pub(crate) unauthorized_client: bool,
+    /// How long aggregates query jobs report `Queued`, then `Running`.
+    pub(crate) job_times: paged::Timeline,
 }
 
 /// Mutable state, behind one lock held only for short, non-async sections.
 pub(crate) struct State {
     pub(crate) tokens: TokenStore,
     executions: Executions,
+    /// Aggregates query jobs and simple search executions.
+    pub(crate) paged: Store,
     limiter: Option<RateLimiter>,
     pub(crate) faults: Faults,
     pub(crate) knobs: Knobs,
@@ -70,6 +76,7 @@ impl Shared {
             state: Mutex::new(State {
                 tokens: TokenStore::new(seed),
                 executions: Executions::new(seed),
+                paged: Store::new(seed),
                 limiter: builder
                     .rate_limit
                     .map(|(requests, window)| RateLimiter::new(requests, window)),
@@ -79,6 +86,10 @@ impl Shared {
                     queued_for: builder.queued_for,
                     fail_every_execution: builder.fail_every_execution,
                     unauthorized_client: builder.unauthorized_client,
+                    job_times: paged::Timeline {
+                        queued_for: builder.job_times.0,
+                        running_for: builder.job_times.1,
+                    },
                 },
                 stats: StandInStats::default(),
                 ids: SplitMix64::new(seed ^ 0xC0AA_0000_0000_0005),
@@ -358,6 +369,54 @@ fn route(method: &Method, path: &str) -> (Route, Params) {
             params.client_id = (*client).to_string();
             Route::GetClientUsageSummary
         }
+        (&Method::POST, ["api", "v2", "usage", "aggregates", "query", "jobs"]) => {
+            Route::PostAggregatesQueryJobs
+        }
+        (&Method::GET, ["api", "v2", "usage", "aggregates", "query", "jobs", id])
+            if !id.is_empty() =>
+        {
+            params.execution_id = (*id).to_string();
+            Route::GetAggregatesQueryJob
+        }
+        (
+            &Method::POST,
+            [
+                "api",
+                "v2",
+                "usage",
+                "client",
+                client,
+                "aggregates",
+                "query",
+                "jobs",
+            ],
+        ) if !client.is_empty() => {
+            params.client_id = (*client).to_string();
+            Route::PostClientAggregatesQueryJobs
+        }
+        (
+            &Method::GET,
+            [
+                "api",
+                "v2",
+                "usage",
+                "client",
+                client,
+                "aggregates",
+                "query",
+                "jobs",
+                id,
+            ],
+        ) if !client.is_empty() && !id.is_empty() => {
+            params.client_id = (*client).to_string();
+            params.execution_id = (*id).to_string();
+            Route::GetClientAggregatesQueryJob
+        }
+        (&Method::POST, ["api", "v2", "usage", "simplesearch"]) => Route::PostSimpleSearch,
+        (&Method::GET, ["api", "v2", "usage", "simplesearch", id, "results"]) if !id.is_empty() => {
+            params.execution_id = (*id).to_string();
+            Route::GetSimpleSearchResults
+        }
         _ => Route::Unknown,
     };
     (route, params)
@@ -444,11 +503,50 @@ async fn dispatch(
         .as_deref()
         .is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
     let reply = match route {
-        Route::PostUsageQuery | Route::PostClientUsageQuery if !is_json => Reply::error(
-            415,
-            "unsupported.media.type",
-            "Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.",
+        Route::PostUsageQuery
+        | Route::PostClientUsageQuery
+        | Route::PostAggregatesQueryJobs
+        | Route::PostClientAggregatesQueryJobs
+        | Route::PostSimpleSearch
+            if !is_json =>
+        {
+            Reply::error(
+                415,
+                "unsupported.media.type",
+                "Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.",
+            )
+        }
+        Route::PostAggregatesQueryJobs => submit_job(shared, Owner::OrganizationJob, None, &body),
+        Route::PostClientAggregatesQueryJobs => match client_index(shared, &params.client_id) {
+            Err(reply) => reply,
+            Ok(index) => submit_job(
+                shared,
+                Owner::ClientJob(params.client_id.clone()),
+                Some(index),
+                &body,
+            ),
+        },
+        Route::GetAggregatesQueryJob => job_results(
+            shared,
+            &params.execution_id,
+            &Owner::OrganizationJob,
+            &query_string,
+            now,
         ),
+        Route::GetClientAggregatesQueryJob => match client_index(shared, &params.client_id) {
+            Err(reply) => reply,
+            Ok(_) => job_results(
+                shared,
+                &params.execution_id,
+                &Owner::ClientJob(params.client_id.clone()),
+                &query_string,
+                now,
+            ),
+        },
+        Route::PostSimpleSearch => submit_simple_search(shared, &body),
+        Route::GetSimpleSearchResults => {
+            simple_search_results(shared, &params.execution_id, &query_string, now)
+        }
         Route::PostUsageQuery => match query::parse_body(&body, false) {
             Ok((query, request)) => submit(shared, Scope::Organization, None, &query, request),
             Err(e) => Reply::error(400, e.code, e.message),
@@ -624,5 +722,94 @@ fn results(shared: &Shared, execution_id: &str, scope: &Scope, now: Instant) -> 
     match shared.lock().executions.result(execution_id, scope, now) {
         Some(body) => Reply::json(200, body),
         None => Reply::not_found(format!("Query execution {execution_id} was not found.")),
+    }
+}
+
+fn submit_job(shared: &Shared, owner: Owner, client: Option<usize>, body: &[u8]) -> Reply {
+    let window = shared.window();
+    let job = match jobs::parse(body, client.is_some(), window.today) {
+        Ok(job) => job,
+        Err(e) => return Reply::error(400, e.code, e.message),
+    };
+    let (forced, timeline) = {
+        let mut state = shared.lock();
+        (state.paged.next_forced(), state.knobs.job_times)
+    };
+    let outcome = match forced.unwrap_or(JobOutcome::Succeeded) {
+        JobOutcome::Failed => Outcome::Failed,
+        JobOutcome::Cancelled => Outcome::Cancelled,
+        // Computed outside the lock, like the legacy executions.
+        JobOutcome::Succeeded => Outcome::Rows(jobs::run(&shared.data, &job, client, window)),
+    };
+    let mut state = shared.lock();
+    let id = state
+        .paged
+        .submit(owner.clone(), outcome, timeline, Instant::now());
+    state.stats.jobs_started += 1;
+    let uri = owner.results_path(&id);
+    Reply::json(202, json!({ "id": id, "resultsUri": uri, "selfUri": uri }))
+}
+
+fn job_results(
+    shared: &Shared,
+    id: &str,
+    owner: &Owner,
+    query_string: &str,
+    now: Instant,
+) -> Reply {
+    let paging = match paged::paging(query_string) {
+        Ok(paging) => paging,
+        Err(e) => return Reply::error(400, e.code, e.message),
+    };
+    match shared.lock().paged.job(id, owner, &paging, now) {
+        None => Reply::not_found(format!("Usage query job {id} was not found.")),
+        Some(Ok((status, body))) => Reply::json(status, body),
+        Some(Err(e)) => Reply::error(400, e.code, e.message),
+    }
+}
+
+fn submit_simple_search(shared: &Shared, body: &[u8]) -> Reply {
+    let search = match simple_search::parse(body) {
+        Ok(search) => search,
+        Err(e) => return Reply::error(400, e.code, e.message),
+    };
+    let (fail, timeline) = {
+        let state = shared.lock();
+        (
+            state.knobs.fail_every_execution,
+            paged::Timeline {
+                queued_for: state.knobs.queued_for,
+                running_for: state.knobs.execution_time,
+            },
+        )
+    };
+    let outcome = if fail {
+        Outcome::Failed
+    } else {
+        Outcome::Rows(simple_search::run(&shared.data, &search, shared.window()))
+    };
+    let mut state = shared.lock();
+    let id = state
+        .paged
+        .submit(Owner::SimpleSearch, outcome, timeline, Instant::now());
+    state.stats.executions_started += 1;
+    Reply::json(
+        202,
+        json!({
+            "executionId": id,
+            "resultsUri": Owner::SimpleSearch.results_path(&id),
+        }),
+    )
+}
+
+fn simple_search_results(shared: &Shared, id: &str, query_string: &str, now: Instant) -> Reply {
+    let paging = match paged::paging(query_string) {
+        Ok(paging) => paging,
+        Err(e) => return Reply::error(400, e.code, e.message),
+    };
+    match shared.lock().paged.simple_search(id, &paging, now) {
+        None => Reply::not_found(format!("Simple search execution {id} was not found.")),
+        Some(Ok((status, body))) => Reply::json(status, body),
+        Some(Err(e)) => Reply::error(400, e.code, e.message),
     }
 }

@@ -1,9 +1,20 @@
 //! A local stand-in for the Genesys Cloud Usage API (like stripe-mock for Stripe).
 //!
 //! [`StandIn::builder`] configures it, [`StandInBuilder::start`] binds `127.0.0.1` (a free
-//! port by default) and serves the five Usage operations plus `POST /oauth/token` over
-//! HTTP/1.1 until the [`RunningStandIn`] is dropped. It behaves like the real API as far as
-//! the public sources describe it:
+//! port by default) and serves the eleven Usage operations plus `POST /oauth/token` over
+//! HTTP/1.1 until the [`RunningStandIn`] is dropped:
+//!
+//! | Operation | Route |
+//! |---|---|
+//! | token | `POST /oauth/token` |
+//! | organization query (legacy) | `POST /api/v2/usage/query`, `GET /api/v2/usage/query/{executionId}/results` |
+//! | client query (legacy) | `POST /api/v2/oauth/clients/{clientId}/usage/query`, `GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}` |
+//! | client summary (legacy) | `GET /api/v2/oauth/clients/{clientId}/usage/summary?days=N` |
+//! | simple search (legacy) | `POST /api/v2/usage/simplesearch`, `GET /api/v2/usage/simplesearch/{executionId}/results?pageSize=&after=` |
+//! | organization jobs | `POST /api/v2/usage/aggregates/query/jobs`, `GET /api/v2/usage/aggregates/query/jobs/{jobId}?pageSize=&after=` |
+//! | client jobs | `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`, `GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}?pageSize=&after=` |
+//!
+//! It behaves like the real API as far as the public sources describe it:
 //!
 //! - **Auth**: client credentials (`Authorization: Basic`, `grant_type=client_credentials`)
 //!   for several seeded OAuth clients, one of them the demo client ([`DEMO_CLIENT_ID`],
@@ -18,7 +29,38 @@
 //!   ungrouped dimensions are `""`, `date` is present only with a granularity (first day of
 //!   the bucket; weeks start on Monday), `status429 ⊆ status400` and
 //!   `requests = status200 + status300 + status400 + status500`.
-//! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`; 404 `not.found`.
+//! - **Aggregates query jobs** (the service of 2025, reference §10): the POSTs answer 202
+//!   with `{"id","resultsUri","selfUri"}`; the GET answers 202 `{"queryStatus":"Queued"}`,
+//!   then 202 `Running` ([`StandInBuilder::job_times`]), then 200 `Succeeded` with one page of
+//!   `entities` and, only when another page exists, a relative `nextUri`
+//!   (`{path}?pageSize=N&after=CURSOR`). `pageSize` defaults to 100 and must be 1..=1000;
+//!   cursors are 24 opaque hex digits tied to their job. A job forced to fail
+//!   ([`RunningStandIn::next_jobs`], [`JobOutcome`]) answers **200** (not 202: it is
+//!   finished) with `{"queryStatus":"Failed","errorBody":{..}}` (`internal.server.error`);
+//!   a cancelled one 200 `{"queryStatus":"Cancelled"}`. The interval must start at most 365
+//!   days before today and span at most 90 days (400 `invalid.date`); days count as in the
+//!   legacy queries (a day whose first instant lies in `[start, end)`). Filters
+//!   (`templateUris`, `httpMethods`, `platforms`, `userIds`, `oauthClientIds`,
+//!   `organizationIds`) and `sortBy` (any row field, `Asc`/`Desc`; ties keep date-then-
+//!   dimension order, so pages never overlap) are honoured. **Ungrouped dimensions are
+//!   absent** (not `""` as in the legacy rows: `oauthClient`, `user` and `date` are objects
+//!   and dates there, and `httpMethod` an enum); grouping by `OauthClientId` reports the
+//!   client's `{id, name, selfUri}`, by `OauthClientName` only its `name`; `user` is absent
+//!   for client-credentials traffic. No `groupBy` means per OAuth client (organization) or one
+//!   row per date bucket (client). `date` is `yyyy-MM-dd`; `requestCount` replaces
+//!   `requests`. `platform` is `"API"` or `"PureCloud"` per series (Genesys does not publish
+//!   the values).
+//! - **Built-in clients**: the jobs also count one seeded built-in Genesys client
+//!   ([`BUILTIN_CLIENT_ID`], [`BUILTIN_CLIENT_NAME`], platform `"PureCloud"`) that the legacy
+//!   query, summary and simple search leave out, so totals differ between the APIs as on
+//!   the real service. It has no credentials and no client paths.
+//! - **Simple search**: 202 `{"executionId","resultsUri"}`, then `{"queryStatus":"Running"}`
+//!   and `Complete` with one page of legacy `results` (default 100, 1..=1000) and
+//!   `cursors.after` only when another page exists. `metrics` are the columns: rows are per
+//!   requested `Date`/`ClientName`/`TemplateUri`/`HttpMethod` (all four without `metrics`),
+//!   columns not requested are absent, and there is no `requests` column. At most 20,000 rows.
+//! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`,
+//!   `invalid.query.param.value`; 404 `not.found`.
 //! - **Rate limiting**: a token bucket per access token; 429 `too.many.requests.retry.after`
 //!   with `Retry-After`, and `inin-ratelimit-*` headers on every authenticated API response
 //!   (see the model below).
@@ -62,8 +104,11 @@ mod data;
 mod executions;
 mod faults;
 mod http;
+mod jobs;
+mod paged;
 mod query;
 mod rate_limit;
+mod simple_search;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -76,8 +121,12 @@ use chrono::NaiveDate;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use data::{DEMO_CLIENT_ID, DEMO_CLIENT_NAME, DEMO_CLIENT_SECRET, OAuthClient};
+pub use data::{
+    BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_NAME, DEMO_CLIENT_SECRET,
+    OAuthClient,
+};
 pub use faults::{Fault, FaultSettings};
+pub use paged::JobOutcome;
 pub use query::ExecutionRequest;
 
 /// Decides whether an execution fails (`queryStatus: "Failed"`).
@@ -106,6 +155,7 @@ pub struct StandInBuilder {
     token_lifetime: Duration,
     execution_time: Duration,
     queued_for: Duration,
+    job_times: (Duration, Duration),
     fail_every_execution: bool,
     fail_when: Option<FailurePredicate>,
     rate_limit: Option<(u32, Duration)>,
@@ -124,6 +174,7 @@ impl Default for StandInBuilder {
             token_lifetime: Duration::from_secs(86_399),
             execution_time: Duration::from_secs(2),
             queued_for: Duration::ZERO,
+            job_times: (Duration::from_millis(500), Duration::from_secs(2)),
             fail_every_execution: false,
             fail_when: None,
             rate_limit: Some((300, Duration::from_secs(60))),
@@ -144,6 +195,7 @@ impl fmt::Debug for StandInBuilder {
             .field("token_lifetime", &self.token_lifetime)
             .field("execution_time", &self.execution_time)
             .field("queued_for", &self.queued_for)
+            .field("job_times", &self.job_times)
             .field("fail_every_execution", &self.fail_every_execution)
             .field("fail_when", &self.fail_when.as_ref().map(|_| "<predicate>"))
             .field("rate_limit", &self.rate_limit)
@@ -208,7 +260,15 @@ impl StandInBuilder {
         self
     }
 
-    /// Every execution ends `Failed`. Default false.
+    /// How long an aggregates query job reports `Queued`, then `Running` (both with 202),
+    /// before its outcome ([`JobOutcome`]). Default 500 ms queued, 2 s running.
+    pub fn job_times(mut self, queued: Duration, running: Duration) -> Self {
+        self.job_times = (queued, running);
+        self
+    }
+
+    /// Every execution (legacy queries, summaries and simple searches) ends `Failed`.
+    /// Default false. Aggregates query jobs fail with [`RunningStandIn::next_jobs`].
     pub fn fail_every_execution(mut self, fail: bool) -> Self {
         self.fail_every_execution = fail;
         self
@@ -304,6 +364,18 @@ pub enum Route {
     GetClientUsageQueryResults,
     /// `GET /api/v2/oauth/clients/{clientId}/usage/summary`
     GetClientUsageSummary,
+    /// `POST /api/v2/usage/aggregates/query/jobs`
+    PostAggregatesQueryJobs,
+    /// `GET /api/v2/usage/aggregates/query/jobs/{jobId}`
+    GetAggregatesQueryJob,
+    /// `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`
+    PostClientAggregatesQueryJobs,
+    /// `GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}`
+    GetClientAggregatesQueryJob,
+    /// `POST /api/v2/usage/simplesearch`
+    PostSimpleSearch,
+    /// `GET /api/v2/usage/simplesearch/{executionId}/results`
+    GetSimpleSearchResults,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -320,6 +392,16 @@ impl Route {
                 "GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}"
             }
             Route::GetClientUsageSummary => "GET /api/v2/oauth/clients/{clientId}/usage/summary",
+            Route::PostAggregatesQueryJobs => "POST /api/v2/usage/aggregates/query/jobs",
+            Route::GetAggregatesQueryJob => "GET /api/v2/usage/aggregates/query/jobs/{jobId}",
+            Route::PostClientAggregatesQueryJobs => {
+                "POST /api/v2/usage/client/{clientId}/aggregates/query/jobs"
+            }
+            Route::GetClientAggregatesQueryJob => {
+                "GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}"
+            }
+            Route::PostSimpleSearch => "POST /api/v2/usage/simplesearch",
+            Route::GetSimpleSearchResults => "GET /api/v2/usage/simplesearch/{executionId}/results",
             Route::Unknown => "(unknown)",
         }
     }
@@ -335,8 +417,10 @@ pub struct StandInStats {
     pub responses: BTreeMap<u16, u64>,
     /// Access tokens issued.
     pub tokens_issued: u64,
-    /// Executions started (both POSTs and the summary).
+    /// Executions started (both POSTs, the summary and simple searches).
     pub executions_started: u64,
+    /// Aggregates query jobs started (organization and client).
+    pub jobs_started: u64,
     /// 429s sent (by the limiter or forced).
     pub rate_limited: u64,
     /// Connections closed without an answer (drop faults).
@@ -438,6 +522,26 @@ impl RunningStandIn {
     /// Makes every later execution fail (or not).
     pub fn set_fail_every_execution(&self, fail: bool) {
         self.shared.lock().knobs.fail_every_execution = fail;
+    }
+
+    /// Forces `outcome` on the next `count` aggregates query jobs (queued after outcomes
+    /// already forced); the jobs still go through `Queued` and `Running` first.
+    pub fn next_jobs(&self, outcome: JobOutcome, count: usize) {
+        self.shared.lock().paged.force(outcome, count);
+    }
+
+    /// Changes how long later aggregates query jobs report `Queued`, then `Running`.
+    pub fn set_job_times(&self, queued: Duration, running: Duration) {
+        self.shared.lock().knobs.job_times = paged::Timeline {
+            queued_for: queued,
+            running_for: running,
+        };
+    }
+
+    /// The built-in Genesys OAuth clients: their traffic is in the aggregates query jobs
+    /// only; they cannot get tokens.
+    pub fn builtin_clients(&self) -> &[OAuthClient] {
+        &self.shared.data.builtin_clients
     }
 
     /// Changes how long later executions report `Running`.

@@ -18,7 +18,7 @@ pub(crate) struct QueryError {
 }
 
 impl QueryError {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -234,7 +234,7 @@ fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
     Some(date.and_time(NaiveTime::MIN).and_utc())
 }
 
-fn bucket_start(day: NaiveDate, granularity: Granularity) -> NaiveDate {
+pub(crate) fn bucket_start(day: NaiveDate, granularity: Granularity) -> NaiveDate {
     match granularity {
         Granularity::Day => day,
         // ISO weeks: Monday first.
@@ -251,6 +251,28 @@ pub(crate) struct DataWindow {
     pub(crate) history_days: u32,
 }
 
+impl DataWindow {
+    /// The days with data whose first instant lies in `[start, end)`: `first..last_exclusive`.
+    pub(crate) fn days(self, start: DateTime<Utc>, end: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+        let oldest = self.today - Days::days(i64::from(self.history_days));
+        let mut first = start.date_naive();
+        if first.and_time(NaiveTime::MIN).and_utc() < start {
+            first += Days::days(1);
+        }
+        let first = first.max(oldest);
+        let last_exclusive = {
+            let last = end.date_naive();
+            let last = if last.and_time(NaiveTime::MIN).and_utc() < end {
+                last + Days::days(1)
+            } else {
+                last
+            };
+            last.min(self.today)
+        };
+        (first, last_exclusive)
+    }
+}
+
 /// Runs a validated query over the data set. `client` restricts it to one OAuth client
 /// (client queries and summaries). A day counts when its first instant lies in the
 /// interval. Rows are sorted by date, then by the grouped dimensions.
@@ -260,21 +282,7 @@ pub(crate) fn run(
     client: Option<usize>,
     window: DataWindow,
 ) -> Vec<ApiUsageRow> {
-    let oldest = window.today - Days::days(i64::from(window.history_days));
-    let mut first = query.start.date_naive();
-    if first.and_time(NaiveTime::MIN).and_utc() < query.start {
-        first += Days::days(1);
-    }
-    let first = first.max(oldest);
-    let last_exclusive = {
-        let end = query.end.date_naive();
-        let end = if end.and_time(NaiveTime::MIN).and_utc() < query.end {
-            end + Days::days(1)
-        } else {
-            end
-        };
-        end.min(window.today)
-    };
+    let (first, last_exclusive) = window.days(query.start, query.end);
 
     // No groupBy means per OAuth client.
     let group_by: &[Dimension] = if query.group_by.is_empty() {
@@ -300,7 +308,7 @@ pub(crate) fn run(
         for series in data
             .series
             .iter()
-            .filter(|s| client.is_none_or(|c| c == s.client))
+            .filter(|s| !data.is_builtin(s) && client.is_none_or(|c| c == s.client))
         {
             let counts = data.counts(series, day);
             if counts.requests() == 0 {
