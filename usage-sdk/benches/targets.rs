@@ -1303,7 +1303,8 @@ async fn base_stream(http: &reqwest::Client, base_url: &str, body: &[u8]) -> (u6
         .await
         .expect("submit");
     assert!(response.status().is_success());
-    let job: PlainJob = serde_json::from_slice(&response.bytes().await.expect("body")).expect("json");
+    let job: PlainJob =
+        serde_json::from_slice(&response.bytes().await.expect("body")).expect("json");
     tokio::time::sleep(Duration::from_millis(1)).await;
     let mut uri = format!("{STREAM_JOB_PATH}/{}?pageSize={STREAM_PAGE_ROWS}", job.id);
     let mut count = 0;
@@ -1385,7 +1386,8 @@ fn stream_child(spec: &str) -> ExitCode {
         .build()
         .expect("a runtime");
     let hwm_before = status_kib("VmHWM:");
-    let (live_before, allocs_before) = (LIVE.load(Ordering::Relaxed), ALLOCS.load(Ordering::Relaxed));
+    let (live_before, allocs_before) =
+        (LIVE.load(Ordering::Relaxed), ALLOCS.load(Ordering::Relaxed));
     PEAK.store(live_before, Ordering::Relaxed);
     let started = Instant::now();
     let (count, bytes) = runtime.block_on(async {
@@ -1423,10 +1425,7 @@ fn run_stream_child(side: &str, base_url: &str, rows: usize) -> HashMap<String, 
         .output()
         .expect("the child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the stream child failed: {stdout}"
-    );
+    assert!(output.status.success(), "the stream child failed: {stdout}");
     let line = stdout
         .lines()
         .find(|l| l.starts_with("stream-child "))
