@@ -1,11 +1,12 @@
 //! Benchmarks with targets (issue #5), each against a baseline measured in the same run.
 //!
 //! ```text
-//! cargo bench -p usage-sdk --features stand-in --bench targets            # all four, ~4 min
+//! cargo bench -p usage-sdk --features stand-in --bench targets            # all five, ~5 min
 //! cargo bench -p usage-sdk --features stand-in --bench targets -- overhead decode
+//! cargo bench -p usage-sdk --features stand-in --bench targets -- stream
 //! ```
 //!
-//! Names: `overhead`, `decode`, `fanout`, `build`. With no name all run; the last line is a
+//! Names: `overhead`, `decode`, `fanout`, `build`, `stream`. With no name all run; the last line is a
 //! table (benchmark, SDK figure, baseline figure, ratio, target, pass/fail) and the exit code
 //! is 1 if a target was missed. Not part of `cargo test`: bench targets are not built there.
 //!
@@ -27,6 +28,17 @@
 //! 4. `build`: a clean `cargo build -p usage-sdk` and a no-op rebuild in their own target
 //!    directory under the system temp dir (the shared `target/` is left alone), and the size
 //!    of a release `usage-report` program.
+//! 5. `stream`: an organization aggregates job of 1,000,000 rows (1,000 pages of 1,000 rows,
+//!    ~0.5 MB of JSON a page, served from pre-rendered blocks by a loopback server on its own
+//!    thread) read with `organization_aggregates` + `Rows::next_row` and written as CSV lines
+//!    into a counting sink, versus plain reqwest + serde_json following `nextUri` into a
+//!    hand-written struct of the same shape and writing the same lines (the byte counts are
+//!    checked equal). Rows/s, medians and min-max of alternating rounds (5 each;
+//!    `USAGE_SDK_BENCH_STREAM_ROUNDS` changes it), target >= 0.9x the baseline. Then peak RSS:
+//!    this binary re-runs itself as a child (`USAGE_SDK_BENCH_STREAM_CHILD=sdk|base URL ROWS`)
+//!    that streams 100,000 or 1,000,000 rows from the server in this process (so the child's
+//!    RSS is the client's alone) and prints its `VmHWM` from `/proc/self/status`; targets:
+//!    the 1M-row peak within 1.1x of the 100k-row peak, and under 64 MB.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -47,7 +59,8 @@ use serde::Deserialize;
 use usage_sdk::raw::types::{ApiUsageQueryResult, ErrorBody};
 use usage_sdk::stand_in::StandIn;
 use usage_sdk::{
-    ClientId, ClientQuery, Granularity, GroupBy, Interval, Metric, OrganizationQuery, UsageClient,
+    ClientId, ClientQuery, Granularity, GroupBy, Interval, Metric, OrganizationJobQuery,
+    OrganizationQuery, PageSize, PollPolicy, UsageClient,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -57,11 +70,14 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Allocations made (`alloc` calls; a `realloc` is not counted).
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
             let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(live, Ordering::Relaxed);
         }
@@ -923,8 +939,637 @@ fn bench_build(rows: &mut Vec<Row>) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. Streaming a large aggregates job.
+
+const STREAM_JOB_PATH: &str = "/api/v2/usage/aggregates/query/jobs";
+const STREAM_PAGE_ROWS: usize = 1000;
+/// Distinct blocks of 1,000 rows; page `p` carries block `p % STREAM_BLOCKS`.
+const STREAM_BLOCKS: usize = 16;
+/// Set (to `sdk|base <base_url> <rows>`) in the child process that measures peak RSS.
+const STREAM_CHILD_ENV: &str = "USAGE_SDK_BENCH_STREAM_CHILD";
+const BENCH_TOKEN: &str = "bench-access-token";
+
+/// The entities of `STREAM_BLOCKS` pages (the JSON between `[` and `]`), values varying per
+/// row: 40 OAuth clients, 200 users, 8 templates, 5 methods, 3 platforms, dates over a year.
+fn stream_row_blocks() -> Vec<Bytes> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut uuid = |i: u64| {
+        let n = next();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            n as u32,
+            (n >> 32) as u16,
+            (n >> 48) & 0xfff,
+            i * 7 % 0xfff,
+            next() & 0xffff_ffff_ffff
+        )
+    };
+    let clients: Vec<(String, String)> = (0..40)
+        .map(|i| (uuid(i), format!("Integration {i:02} connector")))
+        .collect();
+    let users: Vec<String> = (0..200).map(&mut uuid).collect();
+    let templates = [
+        "/api/v2/analytics/conversations/details/query",
+        "/api/v2/conversations/{conversationId}",
+        "/api/v2/users/{userId}/presences/{sourceId}",
+        "/api/v2/routing/queues/{queueId}/members",
+        "/api/v2/usage/aggregates/query/jobs/{jobId}",
+        "/api/v2/architect/flows/{flowId}/versions",
+        "/api/v2/recording/jobs/{jobId}/failedrecordings",
+        "/api/v2/externalcontacts/contacts/{contactId}",
+    ];
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let platforms = ["PureCloud", "PureCloud", "Platform API"];
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date");
+    (0..STREAM_BLOCKS)
+        .map(|block| {
+            let mut json = String::with_capacity(STREAM_PAGE_ROWS * 520);
+            for i in 0..STREAM_PAGE_ROWS {
+                if i > 0 {
+                    json.push(',');
+                }
+                let n = block * STREAM_PAGE_ROWS + i;
+                let (client_id, client_name) = &clients[n % clients.len()];
+                let user = &users[(n / 3) % users.len()];
+                let template = templates[(n / clients.len()) % templates.len()];
+                let method = methods[(n / 7) % methods.len()];
+                let platform = platforms[(n / 11) % platforms.len()];
+                let day = start + chrono::Days::new((n / 50) as u64 % 365);
+                let s200 = next() % 100_000;
+                let s300 = next() % 100;
+                let s429 = next() % 50;
+                let s400 = s429 + next() % 500;
+                let s500 = next() % 20;
+                json.push_str(&format!(
+                    r#"{{"date":"{day}","platform":"{platform}","httpMethod":"{method}","templateUri":"{template}","requestCount":{},"status200":{s200},"status300":{s300},"status400":{s400},"status429":{s429},"status500":{s500},"oauthClient":{{"id":"{client_id}","name":"{client_name}","selfUri":"/api/v2/oauth/clients/{client_id}"}},"user":{{"id":"{user}","selfUri":"/api/v2/users/{user}"}}}}"#,
+                    s200 + s300 + s400 + s500
+                ));
+            }
+            Bytes::from(json)
+        })
+        .collect()
+}
+
+/// Page `page` (from 0) of a job of `pages` pages: one copy of a pre-rendered block between
+/// a fixed head and a tail with the next page's URI.
+fn stream_page(blocks: &[Bytes], page: usize, pages: usize) -> Bytes {
+    const HEAD: &str = r#"{"queryStatus":"Succeeded","entities":["#;
+    let block = &blocks[page % blocks.len()];
+    let mut body = Vec::with_capacity(HEAD.len() + block.len() + 128);
+    body.extend_from_slice(HEAD.as_bytes());
+    body.extend_from_slice(block);
+    body.push(b']');
+    if page + 1 < pages {
+        body.extend_from_slice(
+            format!(
+                r#","nextUri":"{STREAM_JOB_PATH}/job-1?pageSize={STREAM_PAGE_ROWS}&after=c{:06}""#,
+                page + 1
+            )
+            .as_bytes(),
+        );
+    }
+    body.push(b'}');
+    Bytes::from(body)
+}
+
+/// A loopback server on its own thread (and runtime) serving one organization aggregates
+/// job, `job-1`, of `pages` pages of 1,000 rows: `POST …/jobs` answers 202 `{"id":"job-1"}`,
+/// `GET …/jobs/job-1?pageSize=1000[&after=cNNNNNN]` the page, `Succeeded` at once.
+fn stream_server(blocks: Arc<Vec<Bytes>>, pages: usize) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let addr = serve(move |request: Request<Incoming>| {
+                let blocks = blocks.clone();
+                async move {
+                    let is_post = request.method() == hyper::Method::POST;
+                    let path = request.uri().path().to_string();
+                    let query = request.uri().query().unwrap_or("").to_string();
+                    let _ = request.into_body().collect().await;
+                    if is_post && path == STREAM_JOB_PATH {
+                        return json_response(
+                            StatusCode::ACCEPTED,
+                            Bytes::from_static(br#"{"id":"job-1"}"#),
+                        );
+                    }
+                    if is_post || path != format!("{STREAM_JOB_PATH}/job-1") {
+                        return json_response(StatusCode::NOT_FOUND, Bytes::from_static(b"{}"));
+                    }
+                    let mut page = Some(0);
+                    let mut page_size = None;
+                    for pair in query.split('&') {
+                        match pair.split_once('=') {
+                            Some(("after", cursor)) => {
+                                page = cursor.strip_prefix('c').and_then(|n| n.parse().ok());
+                            }
+                            Some(("pageSize", size)) => page_size = size.parse::<usize>().ok(),
+                            _ => {}
+                        }
+                    }
+                    match page {
+                        Some(page) if page < pages && page_size == Some(STREAM_PAGE_ROWS) => {
+                            json_response(StatusCode::OK, stream_page(&blocks, page, pages))
+                        }
+                        _ => json_response(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
+                    }
+                }
+            })
+            .await;
+            tx.send(addr).expect("the bench waits");
+            std::future::pending::<()>().await;
+        });
+    });
+    format!("http://{}", rx.recv().expect("the server started"))
+}
+
+/// Counts the bytes written to it (the CSV "file").
+#[derive(Default)]
+struct CountingSink(u64);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Shows an `Option` as its value or nothing, like a CSV cell.
+struct Cell<T>(Option<T>);
+
+impl<T: std::fmt::Display> std::fmt::Display for Cell<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(value) => value.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One CSV line, the same code for both sides.
+#[allow(clippy::too_many_arguments)]
+fn write_csv_line(
+    out: &mut impl std::io::Write,
+    date: Option<&chrono::NaiveDate>,
+    platform: Option<&str>,
+    method: Option<&str>,
+    template: Option<&str>,
+    counts: [Option<i64>; 6],
+    client: (Option<&str>, Option<&str>),
+    user: Option<&str>,
+) {
+    let [requests, s200, s300, s400, s429, s500] = counts.map(Cell);
+    writeln!(
+        out,
+        "{},{},{},{},{requests},{s200},{s300},{s400},{s429},{s500},{},{},{}",
+        Cell(date),
+        Cell(platform),
+        Cell(method),
+        Cell(template),
+        Cell(client.0),
+        Cell(client.1),
+        Cell(user)
+    )
+    .expect("the sink takes everything");
+}
+
+fn stream_query() -> OrganizationJobQuery {
+    OrganizationJobQuery::builder(Interval::last_full_days(30).expect("valid interval"))
+        .page_size(PageSize::MAX)
+        .build()
+        .expect("valid query")
+}
+
+fn stream_client(base_url: &str) -> UsageClient {
+    UsageClient::new(
+        UsageClient::builder()
+            .base_url(base_url)
+            .access_token(BENCH_TOKEN)
+            .poll(
+                PollPolicy::default()
+                    .with_delays(Duration::from_millis(1), Duration::from_millis(1))
+                    .with_jitter(false),
+            )
+            .build()
+            .expect("valid config"),
+    )
+    .expect("a client")
+}
+
+/// The SDK side: submit, wait, and write every row of the stream as a CSV line; returns the
+/// rows and bytes written.
+async fn sdk_stream(client: &UsageClient, query: &OrganizationJobQuery) -> (u64, u64) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, CountingSink::default());
+    let mut rows = client
+        .organization_aggregates(query)
+        .await
+        .expect("the job succeeds");
+    let mut count = 0;
+    while let Some(row) = rows.next_row().await {
+        let row = row.expect("a row");
+        write_csv_line(
+            &mut out,
+            row.date.as_ref(),
+            row.platform.as_deref(),
+            row.http_method.as_ref().map(|m| m.as_str()),
+            row.template_uri.as_deref(),
+            [
+                row.request_count,
+                row.status200,
+                row.status300,
+                row.status400,
+                row.status429,
+                row.status500,
+            ],
+            row.oauth_client
+                .as_ref()
+                .map_or((None, None), |c| (c.id.as_deref(), c.name.as_deref())),
+            row.user.as_ref().and_then(|u| u.id.as_deref()),
+        );
+        count += 1;
+    }
+    let out = out.into_inner().map_err(|_| ()).expect("flushed");
+    (count, out.0)
+}
+
+#[derive(Deserialize)]
+struct PlainJob {
+    id: String,
+}
+
+/// The baseline's `httpMethod`: the five known methods without allocating, like the SDK's
+/// open enum for known values.
+#[derive(Deserialize)]
+enum PlainMethod {
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PUT")]
+    Put,
+    #[serde(rename = "PATCH")]
+    Patch,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl PlainMethod {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PlainEntityRef {
+    id: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "selfUri")]
+    self_uri: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PlainUserRef {
+    id: Option<String>,
+    #[serde(rename = "selfUri")]
+    self_uri: Option<String>,
+}
+
+/// The baseline's row: the same fields and types as the generated `OrganizationPublicApiUsage`.
+#[derive(Deserialize)]
+struct PlainJobRow {
+    date: Option<chrono::NaiveDate>,
+    platform: Option<String>,
+    #[serde(rename = "httpMethod")]
+    http_method: Option<PlainMethod>,
+    #[serde(rename = "templateUri")]
+    template_uri: Option<String>,
+    #[serde(rename = "requestCount")]
+    request_count: Option<i64>,
+    status200: Option<i64>,
+    status300: Option<i64>,
+    status400: Option<i64>,
+    status429: Option<i64>,
+    status500: Option<i64>,
+    #[serde(rename = "oauthClient")]
+    oauth_client: Option<PlainEntityRef>,
+    user: Option<PlainUserRef>,
+}
+
+#[derive(Deserialize)]
+struct PlainJobPage {
+    #[serde(rename = "queryStatus")]
+    query_status: String,
+    #[serde(default)]
+    entities: Vec<PlainJobRow>,
+    #[serde(rename = "nextUri")]
+    next_uri: Option<String>,
+}
+
+/// The baseline: plain reqwest + serde_json submitting the same job, waiting the same 1 ms,
+/// following `nextUri` and writing the same CSV lines.
+async fn base_stream(http: &reqwest::Client, base_url: &str, body: &[u8]) -> (u64, u64) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, CountingSink::default());
+    let response = http
+        .post(format!("{base_url}{STREAM_JOB_PATH}"))
+        .bearer_auth(BENCH_TOKEN)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("submit");
+    assert!(response.status().is_success());
+    let job: PlainJob =
+        serde_json::from_slice(&response.bytes().await.expect("body")).expect("json");
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let mut uri = format!("{STREAM_JOB_PATH}/{}?pageSize={STREAM_PAGE_ROWS}", job.id);
+    let mut count = 0;
+    loop {
+        let response = http
+            .get(format!("{base_url}{uri}"))
+            .bearer_auth(BENCH_TOKEN)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("a page");
+        assert!(response.status().is_success());
+        let bytes = response.bytes().await.expect("body");
+        let page: PlainJobPage = serde_json::from_slice(&bytes).expect("json");
+        drop(bytes);
+        assert_eq!(page.query_status, "Succeeded");
+        for row in &page.entities {
+            write_csv_line(
+                &mut out,
+                row.date.as_ref(),
+                row.platform.as_deref(),
+                row.http_method.as_ref().map(PlainMethod::as_str),
+                row.template_uri.as_deref(),
+                [
+                    row.request_count,
+                    row.status200,
+                    row.status300,
+                    row.status400,
+                    row.status429,
+                    row.status500,
+                ],
+                row.oauth_client
+                    .as_ref()
+                    .map_or((None, None), |c| (c.id.as_deref(), c.name.as_deref())),
+                row.user.as_ref().and_then(|u| u.id.as_deref()),
+            );
+            count += 1;
+        }
+        match page.next_uri {
+            Some(next) if !page.entities.is_empty() => uri = next,
+            _ => break,
+        }
+    }
+    let out = out.into_inner().map_err(|_| ()).expect("flushed");
+    (count, out.0)
+}
+
+fn plain_client(user_agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .user_agent(user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a kB figure")
+}
+
+/// The child process: streams `rows` rows from the parent's server with the SDK (or the
+/// baseline) and prints its peak RSS (`VmHWM`) and heap figures on one line.
+fn stream_child(spec: &str) -> ExitCode {
+    let mut parts = spec.split_whitespace();
+    let (Some(side), Some(base_url), Some(rows)) = (parts.next(), parts.next(), parts.next())
+    else {
+        eprintln!("{STREAM_CHILD_ENV}: expected `sdk|base <base_url> <rows>`, got {spec:?}");
+        return ExitCode::FAILURE;
+    };
+    let rows: u64 = rows.parse().expect("a row count");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let hwm_before = status_kib("VmHWM:");
+    let (live_before, allocs_before) =
+        (LIVE.load(Ordering::Relaxed), ALLOCS.load(Ordering::Relaxed));
+    PEAK.store(live_before, Ordering::Relaxed);
+    let started = Instant::now();
+    let (count, bytes) = runtime.block_on(async {
+        if side == "sdk" {
+            let client = stream_client(base_url);
+            sdk_stream(&client, &stream_query()).await
+        } else {
+            let config = UsageClient::builder()
+                .base_url(base_url)
+                .access_token(BENCH_TOKEN)
+                .build()
+                .expect("valid config");
+            let body = serde_json::to_vec(&stream_query().to_raw()).expect("serialisable");
+            base_stream(&plain_client(config.user_agent()), base_url, &body).await
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(count, rows, "the child streamed every row");
+    println!(
+        "stream-child side={side} rows={count} csv_bytes={bytes} seconds={seconds:.3} vmhwm_kib={} vmhwm_before_kib={hwm_before} vmrss_kib={} heap_peak={} heap_end={} allocs={}",
+        status_kib("VmHWM:"),
+        status_kib("VmRSS:"),
+        PEAK.load(Ordering::Relaxed).saturating_sub(live_before),
+        LIVE.load(Ordering::Relaxed).saturating_sub(live_before),
+        ALLOCS.load(Ordering::Relaxed) - allocs_before,
+    );
+    ExitCode::SUCCESS
+}
+
+/// Runs the child for `side` and `rows` against `base_url`; returns its figures by name.
+fn run_stream_child(side: &str, base_url: &str, rows: usize) -> HashMap<String, f64> {
+    let output = Command::new(std::env::current_exe().expect("this bench binary"))
+        .env(STREAM_CHILD_ENV, format!("{side} {base_url} {rows}"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the stream child failed: {stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("stream-child "))
+        .expect("the child printed its figures");
+    println!("stream: {line}");
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
+fn spread(values: &[f64]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+fn bench_stream(rows: &mut Vec<Row>) {
+    const BIG: usize = 1_000_000;
+    const SMALL: usize = 100_000;
+    let rounds: usize = std::env::var("USAGE_SDK_BENCH_STREAM_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let blocks = Arc::new(stream_row_blocks());
+    let page_bytes = stream_page(&blocks, 0, 2).len();
+    // One server per job size, in this process: the children's RSS is the client's alone.
+    let big_url = stream_server(blocks.clone(), BIG / STREAM_PAGE_ROWS);
+    let small_url = stream_server(blocks, SMALL / STREAM_PAGE_ROWS);
+    println!(
+        "stream: pages of {STREAM_PAGE_ROWS} rows, {} each; {BIG} rows = {} of JSON",
+        mb(page_bytes),
+        mb(page_bytes * (BIG / STREAM_PAGE_ROWS))
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let query = stream_query();
+    let body = serde_json::to_vec(&query.to_raw()).expect("serialisable");
+    let (mut sdk_rates, mut base_rates) = (Vec::new(), Vec::new());
+    let (mut sdk_allocs, mut base_allocs) = (0.0, 0.0);
+    runtime.block_on(async {
+        let sdk = stream_client(&big_url);
+        let small_sdk = stream_client(&small_url);
+        let plain = plain_client(sdk.config().user_agent());
+        // Warm-up on the small job: connections, allocator arenas.
+        let (n, sdk_bytes) = sdk_stream(&small_sdk, &query).await;
+        assert_eq!(n, SMALL as u64);
+        let (n, base_bytes) = base_stream(&plain, &small_url, &body).await;
+        assert_eq!(n, SMALL as u64);
+        assert_eq!(sdk_bytes, base_bytes, "both sides write the same CSV");
+        for round in 0..rounds {
+            // Alternate which goes first, so drift affects both alike.
+            for which in [round % 2, 1 - round % 2] {
+                let allocs = ALLOCS.load(Ordering::Relaxed);
+                let started = Instant::now();
+                let (n, _) = if which == 0 {
+                    sdk_stream(&sdk, &query).await
+                } else {
+                    base_stream(&plain, &big_url, &body).await
+                };
+                let seconds = started.elapsed().as_secs_f64();
+                let per_row = (ALLOCS.load(Ordering::Relaxed) - allocs) as f64 / n as f64;
+                assert_eq!(n, BIG as u64);
+                let rate = n as f64 / seconds;
+                println!(
+                    "stream: round {} {}: {seconds:.2} s, {rate:.0} rows/s, {per_row:.1} allocations/row",
+                    round + 1,
+                    if which == 0 { "SDK     " } else { "baseline" },
+                );
+                if which == 0 {
+                    sdk_rates.push(rate);
+                    sdk_allocs = per_row;
+                } else {
+                    base_rates.push(rate);
+                    base_allocs = per_row;
+                }
+            }
+        }
+    });
+    let ((sdk_min, sdk_max), (base_min, base_max)) = (spread(&sdk_rates), spread(&base_rates));
+    let (sdk, base) = (median(&mut sdk_rates), median(&mut base_rates));
+    let ratio = sdk / base;
+    let krows = |r: f64| format!("{:.0}k", r / 1e3);
+    println!(
+        "stream: {rounds} rounds of {BIG} rows; SDK median {sdk:.0} rows/s ({sdk_min:.0}-{sdk_max:.0}), {sdk_allocs:.1} allocations/row; baseline median {base:.0} rows/s ({base_min:.0}-{base_max:.0}), {base_allocs:.1} allocations/row; ratio {ratio:.3}"
+    );
+    rows.push(
+        Row::new(
+            "5a. stream 1M rows to CSV: rows/s",
+            format!(
+                "{} rows/s ({}-{})",
+                krows(sdk),
+                krows(sdk_min),
+                krows(sdk_max)
+            ),
+            format!(
+                "{} rows/s ({}-{})",
+                krows(base),
+                krows(base_min),
+                krows(base_max)
+            ),
+            format!("{ratio:.2}x"),
+            ">= 0.9x",
+        )
+        .pass(ratio >= 0.9),
+    );
+
+    let sdk_small = run_stream_child("sdk", &small_url, SMALL);
+    let sdk_big = run_stream_child("sdk", &big_url, BIG);
+    let base_big = run_stream_child("base", &big_url, BIG);
+    let hwm = |figures: &HashMap<String, f64>| figures["vmhwm_kib"] * 1024.0;
+    let growth = hwm(&sdk_big) / hwm(&sdk_small);
+    rows.push(
+        Row::new(
+            "5b. stream peak RSS: 1M vs 100k rows",
+            format!(
+                "{} vs {}",
+                mb(hwm(&sdk_big) as usize),
+                mb(hwm(&sdk_small) as usize)
+            ),
+            "-".into(),
+            format!("{growth:.2}x"),
+            "<= 1.1x",
+        )
+        .pass(growth <= 1.1),
+    );
+    rows.push(
+        Row::new(
+            "5c. stream peak RSS, 1M rows",
+            mb(hwm(&sdk_big) as usize),
+            mb(hwm(&base_big) as usize),
+            format!("{:.2}x", hwm(&sdk_big) / hwm(&base_big)),
+            "< 64 MB",
+        )
+        .pass(hwm(&sdk_big) < 64e6),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 
 fn main() -> ExitCode {
+    if let Ok(spec) = std::env::var(STREAM_CHILD_ENV) {
+        return stream_child(&spec);
+    }
     // `cargo bench` passes `--bench`; anything else not starting with `-` names a benchmark.
     let names: Vec<String> = std::env::args()
         .skip(1)
@@ -944,6 +1589,9 @@ fn main() -> ExitCode {
     }
     if wanted("build") {
         bench_build(&mut rows);
+    }
+    if wanted("stream") {
+        bench_stream(&mut rows);
     }
     print_table(&rows);
     if rows.iter().any(|r| r.pass == Some(false)) {
