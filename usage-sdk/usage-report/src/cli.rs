@@ -72,11 +72,21 @@ pub struct Cli {
     pub platforms: Vec<String>,
 
     /// Jobs only, organization: keep requests made on behalf of these users
-    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with = "client")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        conflicts_with = "client"
+    )]
     pub user_ids: Vec<String>,
 
     /// Jobs only, organization: keep requests of these OAuth clients
-    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with = "client")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        conflicts_with = "client"
+    )]
     pub oauth_client_ids: Vec<String>,
 
     /// Jobs only, with --client: keep requests made in these organizations
@@ -296,17 +306,34 @@ mod tests {
     #[test]
     fn job_options_parse_and_are_named_for_the_legacy_check() {
         let cli = parse(&[
-            "--api", "legacy", "--sort-by", "requestCount:desc", "--page-size", "500",
-            "--http-methods", "get,POST",
+            "--api",
+            "legacy",
+            "--sort-by",
+            "requestCount:desc",
+            "--page-size",
+            "500",
+            "--http-methods",
+            "get,POST",
         ])
         .unwrap();
         assert_eq!(cli.api, Api::Legacy);
         assert_eq!(cli.sort_by, [SortBy::descending("requestCount")]);
         assert_eq!(cli.page_size, Some(PageSize::new(500).unwrap()));
         assert_eq!(cli.http_methods, [HttpMethod::Get, HttpMethod::Post]);
-        assert_eq!(cli.job_only_options(), ["--http-methods", "--sort-by", "--page-size"]);
-        for bad in [&["--page-size", "1001"][..], &["--sort-by", "x:up"], &["--sort-by", ":asc"]] {
-            assert_eq!(parse(bad).unwrap_err().kind(), ErrorKind::ValueValidation, "{bad:?}");
+        assert_eq!(
+            cli.job_only_options(),
+            ["--http-methods", "--sort-by", "--page-size"]
+        );
+        for bad in [
+            &["--page-size", "1001"][..],
+            &["--sort-by", "x:up"],
+            &["--sort-by", ":asc"],
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err().kind(),
+                ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
         }
     }
 

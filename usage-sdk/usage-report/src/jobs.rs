@@ -41,11 +41,15 @@ pub(crate) async fn run(
 ) -> Result<(), Exit> {
     // Fewer, larger pages: each GET counts against the OAuth client's rate limit.
     let page_size = cli.page_size.unwrap_or(PageSize::MAX);
-    let group_by = cli
+    let mut group_by = cli
         .group_by
         .iter()
         .map(|g| g.parse::<JobGroupBy>())
         .collect::<Result<Vec<_>, _>>()?;
+    if group_by.is_empty() && cli.client.is_none() {
+        // The question an organization report answers first: which OAuth client.
+        group_by = vec![JobGroupBy::OauthClientId, JobGroupBy::OauthClientName];
+    }
     let mut columns: Vec<&str> = group_by.iter().map(|g| column(*g)).collect();
     if cli.resume.is_some() {
         // The query of a resumed job is not known here: show every dimension of its kind.
@@ -98,10 +102,24 @@ pub(crate) async fn run(
                     let query = query!(OAuthClientJobQuery::builder(interval))
                         .organization_ids(cli.organization_ids.iter().cloned())
                         .build()?;
-                    submit(interrupted, client.submit_oauth_client_job(client_id, &query)).await?
+                    submit(
+                        interrupted,
+                        client.submit_oauth_client_job(client_id, &query),
+                    )
+                    .await?
                 }
             };
-            report(cli, client, poll, demo_notice, interrupted, &shape, job, Some(client_id)).await
+            report(
+                cli,
+                client,
+                poll,
+                demo_notice,
+                interrupted,
+                &shape,
+                job,
+                Some(client_id),
+            )
+            .await
         }
         None => {
             let job = match &cli.resume {
@@ -114,7 +132,17 @@ pub(crate) async fn run(
                     submit(interrupted, client.submit_organization_job(&query)).await?
                 }
             };
-            report(cli, client, poll, demo_notice, interrupted, &shape, job, None).await
+            report(
+                cli,
+                client,
+                poll,
+                demo_notice,
+                interrupted,
+                &shape,
+                job,
+                None,
+            )
+            .await
         }
     }
 }
@@ -184,8 +212,8 @@ where
     J::Row: Serialize,
     for<'r> &'r J::Row: Into<Row>,
 {
-    let progress =
-        std::io::IsTerminal::is_terminal(&std::io::stderr()) && !crate::logging::verbose(cli.verbose);
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && !crate::logging::verbose(cli.verbose);
     let resume = || how_to_resume(cli, job.id(), client_id, demo_notice.is_some());
     let clear = || {
         if progress {

@@ -248,7 +248,14 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
     let mut interrupted: JoinHandle<_> = tokio::spawn(tokio::signal::ctrl_c());
     let demo_notice = demo.then(|| format!("{DEMO_NOTICE} ({why})"));
     if cli.api == Api::Jobs {
-        return jobs::run(cli, &client, &poll, demo_notice.as_deref(), &mut interrupted).await;
+        return jobs::run(
+            cli,
+            &client,
+            &poll,
+            demo_notice.as_deref(),
+            &mut interrupted,
+        )
+        .await;
     }
     let plan = plan(cli)?;
 

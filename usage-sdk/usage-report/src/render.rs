@@ -253,7 +253,13 @@ fn table(rows: &[Row], columns: &Columns) -> String {
     let mut body: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            let mut cells = columns.cells(row);
+            // Names and URIs come from the API: a control character (an ANSI escape in a
+            // client name) is shown escaped, never sent to the terminal.
+            let mut cells: Vec<String> = columns
+                .cells(row)
+                .iter()
+                .map(|c| terminal_safe(c))
+                .collect();
             cells.extend(shares(
                 row.requests,
                 row.status400,
@@ -335,6 +341,23 @@ fn table(rows: &[Row], columns: &Columns) -> String {
     out
 }
 
+/// `text` with control characters written as Rust escapes (`\u{1b}`).
+fn terminal_safe(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text.to_string()
+    }
+}
+
 /// One CSV line. A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`
 /// first) is prefixed with `'`, since client names and template URIs come from the API.
 fn csv_line(cells: &[String]) -> String {
@@ -361,4 +384,24 @@ fn csv(rows: &[Row], columns: &Columns) -> String {
         out += &csv_line(&columns.cells(row));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_strings_cannot_drive_the_terminal_or_a_spreadsheet() {
+        let row = Row {
+            client_name: Some("evil\u{1b}[2J<script>".into()),
+            template_uri: Some("=HYPERLINK(\"x\")".into()),
+            requests: Some(1),
+            ..Row::default()
+        };
+        let table = render_rows(std::slice::from_ref(&row), Format::Table, false, None);
+        assert!(!table.contains('\u{1b}'), "{table}");
+        assert!(table.contains("evil\\u{1b}[2J<script>"), "{table}");
+        let csv = render_rows(&[row], Format::Csv, false, None);
+        assert!(csv.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{csv}");
+    }
 }

@@ -87,10 +87,13 @@ fn configured_for(stand_in: &RunningStandIn) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A stand-in whose executions take `execution_time`, and whose jobs are queued for a
+/// quarter of it and run for all of it.
 async fn stand_in(seed: u64, execution_time: Duration) -> RunningStandIn {
     StandIn::builder()
         .seed(seed)
         .execution_time(execution_time)
+        .job_times(execution_time / 4, execution_time)
         .start()
         .await
         .expect("the stand-in starts")
@@ -287,28 +290,33 @@ async fn json_log_format_writes_one_json_object_per_line() {
 /// The resume command printed on stderr, as arguments (after the program name).
 fn resume_args(stderr: &str) -> Vec<String> {
     let (_, command) = stderr
-        .split_once("usage-report --resume ")
+        .split_once("): usage-report ")
         .unwrap_or_else(|| panic!("no resume command in {stderr}"));
     let line = command.lines().next().unwrap_or_default();
-    std::iter::once("--resume".to_string())
-        .chain(line.split_whitespace().map(String::from))
-        .collect()
+    line.split_whitespace().map(String::from).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_passed_deadline_prints_a_resume_command_that_completes_the_same_execution() {
+    resumes_after_a_deadline(&["--api", "legacy"], "did not complete").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passed_deadline_prints_a_resume_command_that_completes_the_same_job() {
+    resumes_after_a_deadline(&[], "did not succeed").await;
+}
+
+async fn resumes_after_a_deadline(api_args: &[&str], deadline_message: &str) {
     let api = stand_in(11, Duration::from_secs(3)).await;
     let env = configured_for(&api);
     let client = api.demo_client().id.clone();
-    let timed_out = run(
-        &["--client", &client, "--timeout", "1", "--format", "csv"],
-        &env,
-    )
-    .await;
+    let mut args = api_args.to_vec();
+    args.extend(["--client", &client, "--timeout", "1", "--format", "csv"]);
+    let timed_out = run(&args, &env).await;
     timed_out.assert_code(1);
     assert_eq!(timed_out.stdout, "");
     assert!(
-        timed_out.stderr.contains("did not complete"),
+        timed_out.stderr.contains(deadline_message),
         "{}",
         timed_out.stderr
     );
@@ -326,21 +334,24 @@ async fn a_passed_deadline_prints_a_resume_command_that_completes_the_same_execu
     let resumed = run(&args, &env).await;
     resumed.assert_code(0);
     assert!(
-        resumed.stdout.starts_with("clientId,") || resumed.stdout.starts_with("requests,"),
+        ["clientId,", "requests,", "date,"]
+            .iter()
+            .any(|h| resumed.stdout.starts_with(h)),
         "{}",
         resumed.stdout
     );
     assert!(resumed.stdout.lines().count() > 1, "{}", resumed.stdout);
+    let stats = api.stats();
     assert_eq!(
-        api.stats().executions_started,
+        stats.executions_started + stats.jobs_started,
         1,
-        "resuming waits for the same execution instead of submitting another"
+        "resuming waits for the same execution or job instead of submitting another"
     );
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
-async fn ctrl_c_while_waiting_exits_130_with_the_execution_id_and_resume_command() {
+async fn ctrl_c_while_waiting_exits_130_with_the_job_id_and_resume_command() {
     let api = stand_in(13, Duration::from_secs(30)).await;
     let child = command(&[], &configured_for(&api))
         .stdin(Stdio::null())
@@ -350,12 +361,12 @@ async fn ctrl_c_while_waiting_exits_130_with_the_execution_id_and_resume_command
         .expect("the program starts");
     // Submitted once the stand-in has started an execution; then interrupt the wait.
     for _ in 0..100 {
-        if api.stats().executions_started == 1 {
+        if api.stats().jobs_started == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(api.stats().executions_started, 1);
+    assert_eq!(api.stats().jobs_started, 1);
     // The submit's response is on its way: give the program time to start waiting.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = std::process::Command::new("kill")
@@ -368,12 +379,16 @@ async fn ctrl_c_while_waiting_exits_130_with_the_execution_id_and_resume_command
     let stderr = &run.stderr;
     assert_eq!(run.stdout, "");
     assert!(
-        stderr.contains("interrupted while waiting for execution"),
+        stderr.contains("interrupted while waiting for job"),
         "{stderr}"
     );
     let args = resume_args(stderr);
+    assert_eq!(args[0], "--resume", "{args:?}");
     assert!(!args[1].is_empty(), "{args:?}");
-    assert!(stderr.contains(&args[1]), "the execution id is named");
+    assert!(
+        stderr.contains(&format!("job {}", args[1])),
+        "the job id is named"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -419,4 +434,110 @@ async fn resume_without_a_configuration_is_refused() {
     run.assert_code(2);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("--resume needs"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn job_only_options_are_refused_on_the_legacy_api_and_summary_on_the_jobs() {
+    let run_legacy = run(&["--api", "legacy", "--sort-by", "requestCount:desc"], &[]).await;
+    run_legacy.assert_code(2);
+    assert!(
+        run_legacy.stderr.contains("--sort-by"),
+        "{}",
+        run_legacy.stderr
+    );
+    let summary = run(&["--client", "c1", "--summary"], &[]).await;
+    summary.assert_code(2);
+    assert!(
+        summary.stderr.contains("--api legacy"),
+        "{}",
+        summary.stderr
+    );
+    assert_eq!(summary.stdout, "");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_jobs_report_streams_csv_including_the_built_in_client_the_legacy_report_hides() {
+    let api = stand_in(17, Duration::from_millis(100)).await;
+    let env = configured_for(&api);
+    let jobs = run(&["--format", "csv", "--days", "3"], &env).await;
+    jobs.assert_code(0);
+    assert!(
+        jobs.stdout.starts_with("clientId,clientName,"),
+        "{}",
+        jobs.stdout
+    );
+    let legacy = run(&["--api", "legacy", "--format", "csv", "--days", "3"], &env).await;
+    legacy.assert_code(0);
+    let builtin = usage_sdk::stand_in::BUILTIN_CLIENT_ID;
+    assert!(jobs.stdout.contains(builtin), "{}", jobs.stdout);
+    assert!(!legacy.stdout.contains(builtin), "{}", legacy.stdout);
+    let json = run(
+        &["--format", "json", "--days", "3", "--page-size", "2"],
+        &env,
+    )
+    .await;
+    json.assert_code(0);
+    let rows: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON array");
+    let rows = rows.as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        jobs.stdout.lines().count() - 1,
+        "same rows, paged by 2"
+    );
+    assert!(
+        rows.iter().all(|r| r["oauthClient"]["id"].is_string()),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_403_from_the_jobs_names_the_missing_permission_and_the_legacy_way() {
+    // A server that refuses every request as a token without the jobs' permission would.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Write};
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            let error =
+                r#"{"message":"Missing permission","code":"missing.any.permissions","status":403}"#;
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{error}",
+                error.len()
+            );
+        }
+    });
+    let env = vec![
+        ("GENESYSCLOUD_API_REGION", base),
+        (
+            "GENESYSCLOUD_ACCESS_TOKEN",
+            "a-token-without-usage-view".to_string(),
+        ),
+    ];
+    let run = run(&[], &env).await;
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("usage:organization:view"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--api legacy"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("a-token-without-usage-view"),
+        "{}",
+        run.stderr
+    );
 }
