@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
-    ClientId, ClientQuery, Config, Days, Error, ExecutionId, GroupBy, Interval, Metric,
+    Config, Days, Error, ExecutionId, GroupBy, Interval, Metric, OAuthClientId, OAuthClientQuery,
     OrganizationQuery, PollPolicy, QueryStatus, RetryPolicy, UsageClient,
 };
 
@@ -324,7 +324,7 @@ async fn gateway_errors_retry_gets_but_500_and_posts_are_not_retried() {
     );
 
     let summary = client
-        .submit_client_usage_summary(&ClientId::new("c1").unwrap(), Days::default())
+        .submit_oauth_client_usage_summary(&OAuthClientId::new("c1").unwrap(), Days::default())
         .await
         .unwrap_err();
     assert_eq!(summary.status(), Some(500));
@@ -571,15 +571,15 @@ async fn client_query_and_summary_use_their_paths_and_the_client_results_endpoin
     })
     .await;
     let client = client(&server, &ManualClock::new());
-    let odd_id = ClientId::new("a/b?x=1#y").unwrap();
-    let query = ClientQuery::builder(interval())
+    let odd_id = OAuthClientId::new("a/b?x=1#y").unwrap();
+    let query = OAuthClientQuery::builder(interval())
         .group_by([GroupBy::TemplateUri, GroupBy::HttpMethod])
         .build()
         .unwrap();
-    let report = client.client_usage(&odd_id, &query).await.unwrap();
+    let report = client.oauth_client_usage(&odd_id, &query).await.unwrap();
     assert_eq!(report.polls, 2);
     let summary = client
-        .client_usage_summary(&odd_id, Days::new(30).unwrap())
+        .oauth_client_usage_summary(&odd_id, Days::new(30).unwrap())
         .await
         .unwrap();
     assert_eq!(summary.rows.len(), 1);

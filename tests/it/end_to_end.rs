@@ -21,8 +21,8 @@ use usage_sdk::stand_in::{
 };
 use usage_sdk::time::{Clock, ManualClock, Sleep};
 use usage_sdk::{
-    ApiError, ClientId, ClientQuery, Config, ConfigBuilder, Days, Error, Execution, ExecutionId,
-    Granularity, GroupBy, Interval, Metric, OrganizationQuery, PollPolicy, QueryStatus,
+    ApiError, Config, ConfigBuilder, Days, Error, Execution, ExecutionId, Granularity, GroupBy,
+    Interval, Metric, OAuthClientId, OAuthClientQuery, OrganizationQuery, PollPolicy, QueryStatus,
     RetryPolicy, UsageClient,
 };
 
@@ -73,8 +73,8 @@ fn client(si: &RunningStandIn, clock: &ManualClock) -> UsageClient {
     build(config(si, Arc::new(clock.clone())))
 }
 
-fn demo() -> ClientId {
-    ClientId::new(DEMO_CLIENT_ID).unwrap()
+fn demo() -> OAuthClientId {
+    OAuthClientId::new(DEMO_CLIENT_ID).unwrap()
 }
 
 fn secs(values: &[u64]) -> Vec<Duration> {
@@ -321,16 +321,16 @@ mod operations {
     async fn client_query_covers_only_that_client_and_matches_the_organization_view() {
         let si = start(stand_in()).await;
         let client = client(&si, &ManualClock::new());
-        let query = ClientQuery::builder(week())
+        let query = OAuthClientQuery::builder(week())
             .group_by([GroupBy::TemplateUri, GroupBy::HttpMethod])
             .build()
             .unwrap();
 
-        let report = client.client_usage(&demo(), &query).await.unwrap();
+        let report = client.oauth_client_usage(&demo(), &query).await.unwrap();
 
         assert_eq!(
             report.execution.scope,
-            usage_sdk::ExecutionScope::Client(demo())
+            usage_sdk::ExecutionScope::OAuthClient(demo())
         );
         assert!(!report.rows.is_empty());
         let mut pairs = BTreeSet::new();
@@ -375,7 +375,7 @@ mod operations {
         let client = client(&si, &ManualClock::new());
 
         let week = client
-            .client_usage_summary(&demo(), Days::new(7).unwrap())
+            .oauth_client_usage_summary(&demo(), Days::new(7).unwrap())
             .await
             .unwrap();
 
@@ -392,16 +392,16 @@ mod operations {
         assert_eq!(row.date, None);
         assert_eq!(
             week.execution.scope,
-            usage_sdk::ExecutionScope::Client(demo()),
+            usage_sdk::ExecutionScope::OAuthClient(demo()),
             "summary results come from the client results endpoint"
         );
 
         // ?days=7 means the seven full UTC days before today.
         let noon = today().and_hms_opt(12, 0, 0).unwrap().and_utc();
         let same = client
-            .client_usage(
+            .oauth_client_usage(
                 &demo(),
-                &ClientQuery::builder(Interval::last_full_days_before(7, noon).unwrap())
+                &OAuthClientQuery::builder(Interval::last_full_days_before(7, noon).unwrap())
                     .build()
                     .unwrap(),
             )
@@ -410,7 +410,7 @@ mod operations {
         assert_eq!(same.rows, week.rows);
 
         let month = client
-            .client_usage_summary(&demo(), Days::new(30).unwrap())
+            .oauth_client_usage_summary(&demo(), Days::new(30).unwrap())
             .await
             .unwrap();
         assert!(
@@ -435,7 +435,7 @@ mod operations {
             .await
             .unwrap();
         let own = client
-            .submit_client_query(&demo(), &ClientQuery::builder(week()).build().unwrap())
+            .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
             .await
             .unwrap();
 
@@ -457,7 +457,7 @@ mod operations {
 
         // An execution is found only on its own results endpoint.
         let crossed = [
-            Execution::client(demo(), org.id.clone()),
+            Execution::oauth_client(demo(), org.id.clone()),
             Execution::organization(own.id.clone()),
         ];
         let mut errors = Vec::new();
@@ -558,10 +558,13 @@ mod waiting {
         let si = start(stand_in().execution_time(running)).await;
         let clock = ManualClock::new();
         let client = ten_second_deadline(&si, &clock);
-        let query = ClientQuery::builder(week()).build().unwrap();
+        let query = OAuthClientQuery::builder(week()).build().unwrap();
         let submitted_before = Instant::now();
 
-        let err = client.client_usage(&demo(), &query).await.unwrap_err();
+        let err = client
+            .oauth_client_usage(&demo(), &query)
+            .await
+            .unwrap_err();
 
         let Error::DeadlineExceeded {
             execution_id,
@@ -577,7 +580,7 @@ mod waiting {
 
         real_time_passes(submitted_before, running + Duration::from_millis(50)).await;
         let report = client
-            .resume_client_query(demo(), execution_id.clone())
+            .resume_oauth_client_query(demo(), execution_id.clone())
             .await
             .unwrap();
         assert_eq!(report.rows.len(), 1);
@@ -602,7 +605,7 @@ mod waiting {
         assert!(!org.rows.is_empty());
 
         let execution = client
-            .submit_client_query(&demo(), &ClientQuery::builder(week()).build().unwrap())
+            .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
             .await
             .unwrap();
         let failed = client.wait_for(&execution).await.unwrap_err();
@@ -621,7 +624,7 @@ mod waiting {
         );
 
         let summary = client
-            .client_usage_summary(&demo(), Days::default())
+            .oauth_client_usage_summary(&demo(), Days::default())
             .await
             .unwrap_err();
         assert!(matches!(summary, Error::QueryFailed { .. }), "{summary:?}");
@@ -663,11 +666,11 @@ mod rate_limits {
             .await
             .unwrap();
         let own = client
-            .client_usage(&demo(), &ClientQuery::builder(week()).build().unwrap())
+            .oauth_client_usage(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
             .await
             .unwrap();
         let summary = client
-            .client_usage_summary(&demo(), Days::default())
+            .oauth_client_usage_summary(&demo(), Days::default())
             .await
             .unwrap();
 
@@ -741,7 +744,7 @@ mod rate_limits {
         si.inject(Fault::RateLimited, 2);
 
         let report = client
-            .client_usage_summary(&demo(), Days::default())
+            .oauth_client_usage_summary(&demo(), Days::default())
             .await
             .unwrap();
 
@@ -828,7 +831,7 @@ mod tokens {
         let si = start(stand_in()).await;
         let client = client(&si, &ManualClock::new());
         let execution = client
-            .submit_client_query(&demo(), &ClientQuery::builder(week()).build().unwrap())
+            .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
             .await
             .unwrap();
         si.expire_tokens();
@@ -952,19 +955,22 @@ mod faults {
             ),
         );
         let org_query = OrganizationQuery::builder(week()).build().unwrap();
-        let client_query = ClientQuery::builder(week()).build().unwrap();
+        let client_query = OAuthClientQuery::builder(week()).build().unwrap();
 
         let org = client.organization_usage(&org_query).await.unwrap();
-        client.client_usage(&demo(), &client_query).await.unwrap();
         client
-            .client_usage_summary(&demo(), Days::default())
+            .oauth_client_usage(&demo(), &client_query)
+            .await
+            .unwrap();
+        client
+            .oauth_client_usage_summary(&demo(), Days::default())
             .await
             .unwrap();
         let fetched = client.fetch_results(&org.execution).await.unwrap();
         let resumed = client
-            .resume_client_query(demo(), {
+            .resume_oauth_client_query(demo(), {
                 let own = client
-                    .submit_client_query(&demo(), &client_query)
+                    .submit_oauth_client_query(&demo(), &client_query)
                     .await
                     .unwrap();
                 own.id
@@ -1029,7 +1035,7 @@ mod faults {
         // The summary is a GET too, though it starts an execution: the dropped one did not.
         si.inject(Fault::Drop, 1);
         client
-            .client_usage_summary(&demo(), Days::default())
+            .oauth_client_usage_summary(&demo(), Days::default())
             .await
             .unwrap();
         let stats = si.stats();
@@ -1068,7 +1074,7 @@ mod faults {
         // The same for a client query; the caller decides whether to submit again.
         si.inject(Fault::Drop, 1);
         let client_err = client
-            .submit_client_query(&demo(), &ClientQuery::builder(week()).build().unwrap())
+            .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
             .await
             .unwrap_err();
         assert!(
@@ -1092,14 +1098,17 @@ mod validation {
         let si = start(stand_in()).await;
         let clock = ManualClock::new();
         let client = client(&si, &clock);
-        let unknown = ClientId::new(UNKNOWN_CLIENT).unwrap();
+        let unknown = OAuthClientId::new(UNKNOWN_CLIENT).unwrap();
 
         let submit = client
-            .submit_client_query(&unknown, &ClientQuery::builder(week()).build().unwrap())
+            .submit_oauth_client_query(
+                &unknown,
+                &OAuthClientQuery::builder(week()).build().unwrap(),
+            )
             .await
             .unwrap_err();
         let summary = client
-            .client_usage_summary(&unknown, Days::default())
+            .oauth_client_usage_summary(&unknown, Days::default())
             .await
             .unwrap_err();
         let execution = ExecutionId::new("5b0e8a61-1c4e-4d7a-9d9b-000000000404").unwrap();

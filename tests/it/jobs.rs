@@ -7,9 +7,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
-    ClientId, Config, Error, Granularity, HttpMethod, Interval, JobGroupBy, JobId, JobQueryStatus,
-    Metric, OAuthClientJob, OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery, PageSize,
-    PollPolicy, RetryPolicy, SearchColumn, SimpleSearchQuery, SortBy, UsageClient, UsageHttpMethod,
+    Config, Error, Granularity, HttpMethod, Interval, JobGroupBy, JobId, JobQueryStatus, Metric,
+    OAuthClientId, OAuthClientJob, OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery,
+    PageSize, PollPolicy, RetryPolicy, SearchColumn, SimpleSearchQuery, SortBy, UsageClient,
+    UsageHttpMethod,
 };
 
 use crate::scripted::{Recorded, Reply, ScriptedServer};
@@ -327,7 +328,7 @@ async fn an_oauth_client_job_uses_its_own_paths_and_row_type() {
     })
     .await;
     let client = client(&server, &ManualClock::new());
-    let id: ClientId = OAUTH_CLIENT.parse().unwrap();
+    let id: OAuthClientId = OAUTH_CLIENT.parse().unwrap();
     let query = OAuthClientJobQuery::builder(week())
         .group_by([JobGroupBy::OrganizationId])
         .organization_ids(["org-1"])

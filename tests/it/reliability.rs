@@ -15,8 +15,9 @@ use serde_json::json;
 use usage_sdk::stand_in::{Fault, Route, RunningStandIn, StandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
-    AuthError, ClientId, ClientQuery, Config, ConfigBuilder, Days, Error, Execution, ExecutionId,
-    GroupBy, Interval, Metric, OrganizationQuery, QueryStatus, RetryPolicy, UsageClient,
+    AuthError, Config, ConfigBuilder, Days, Error, Execution, ExecutionId, GroupBy, Interval,
+    Metric, OAuthClientId, OAuthClientQuery, OrganizationQuery, QueryStatus, RetryPolicy,
+    UsageClient,
 };
 
 use crate::raw_tcp::{Act, RawServer, head};
@@ -940,9 +941,9 @@ async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request
     let mut cases: Vec<(String, &str, Result<(), Error>)> = Vec::new();
     for bad in id_cases {
         cases.push((
-            format!("ClientId {bad:.20?}"),
+            format!("OAuthClientId {bad:.20?}"),
             "clientId",
-            ClientId::new(bad).map(drop),
+            OAuthClientId::new(bad).map(drop),
         ));
         cases.push((
             format!("ExecutionId {bad:.20?}"),
@@ -986,7 +987,7 @@ async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request
         (
             "metrics twice".into(),
             "metrics",
-            ClientQuery::builder(good())
+            OAuthClientQuery::builder(good())
                 .metrics([Metric::Requests, Metric::Requests])
                 .build()
                 .map(drop),
@@ -994,7 +995,7 @@ async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request
         (
             "UserId in a client query".into(),
             "groupBy",
-            ClientQuery::builder(good())
+            OAuthClientQuery::builder(good())
                 .group_by([GroupBy::UserId])
                 .build()
                 .map(drop),
@@ -1299,26 +1300,31 @@ async fn every_path_parameter_is_encoded_so_an_id_cannot_change_the_path_or_quer
     // URL parsers read `\` as `/` in http(s) URLs and the generated encoder leaves it alone,
     // so `\..\..` would climb out of its segment: such ids are refused up front.
     for id in ["\\..\\..", "a\\b"] {
-        assert!(matches!(ClientId::new(id), Err(Error::InvalidInput(e)) if e.field == "clientId"));
+        assert!(
+            matches!(OAuthClientId::new(id), Err(Error::InvalidInput(e)) if e.field == "clientId")
+        );
         assert!(
             matches!(ExecutionId::new(id), Err(Error::InvalidInput(e)) if e.field == "executionId")
         );
     }
-    let query = ClientQuery::builder(interval()).build().unwrap();
+    let query = OAuthClientQuery::builder(interval()).build().unwrap();
     for id in hostile {
-        let client_id = ClientId::new(id).unwrap();
+        let client_id = OAuthClientId::new(id).unwrap();
         let execution_id = ExecutionId::new(id).unwrap();
         let before = server.requests().len();
         client
-            .submit_client_query(&client_id, &query)
+            .submit_oauth_client_query(&client_id, &query)
             .await
             .unwrap();
         client
-            .submit_client_usage_summary(&client_id, Days::new(7).unwrap())
+            .submit_oauth_client_usage_summary(&client_id, Days::new(7).unwrap())
             .await
             .unwrap();
         client
-            .fetch_results(&Execution::client(client_id.clone(), execution_id.clone()))
+            .fetch_results(&Execution::oauth_client(
+                client_id.clone(),
+                execution_id.clone(),
+            ))
             .await
             .unwrap();
         client

@@ -59,7 +59,7 @@ use serde::Deserialize;
 use usage_sdk::raw::types::{ApiUsageQueryResult, ErrorBody};
 use usage_sdk::stand_in::StandIn;
 use usage_sdk::{
-    ClientId, ClientQuery, Granularity, GroupBy, Interval, Metric, OrganizationJobQuery,
+    Granularity, GroupBy, Interval, Metric, OAuthClientId, OAuthClientQuery, OrganizationJobQuery,
     OrganizationQuery, PageSize, PollPolicy, UsageClient,
 };
 
@@ -712,14 +712,14 @@ fn bench_fanout(rows: &mut Vec<Row>, pacing: bool) {
                 .expect("valid config"),
         )
         .expect("a client");
-        let clients: Vec<ClientId> = stand_in
+        let clients: Vec<OAuthClientId> = stand_in
             .oauth_clients()
             .iter()
-            .map(|c| ClientId::new(c.id.clone()).expect("a valid id"))
+            .map(|c| OAuthClientId::new(c.id.clone()).expect("a valid id"))
             .collect();
         // Warm the token cache so the measured run is the fan-out alone.
         let _ = client
-            .submit_client_usage_summary(&clients[0], usage_sdk::Days::new(1).expect("valid"))
+            .submit_oauth_client_usage_summary(&clients[0], usage_sdk::Days::new(1).expect("valid"))
             .await;
         tokio::time::sleep(Duration::from_secs(2)).await; // let the bucket refill
         log.lock().unwrap().clear();
@@ -737,8 +737,10 @@ fn bench_fanout(rows: &mut Vec<Row>, pacing: bool) {
                 Interval::last_full_days_before(7, now - chrono::Duration::days(i as i64))
                     .expect("valid interval");
             tasks.push(tokio::spawn(async move {
-                let query = ClientQuery::builder(interval).build().expect("valid query");
-                client.client_usage(&client_id, &query).await
+                let query = OAuthClientQuery::builder(interval)
+                    .build()
+                    .expect("valid query");
+                client.oauth_client_usage(&client_id, &query).await
             }));
         }
         let mut errors = Vec::new();

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use crate::config::{Config, Credentials, Secret};
-use crate::error::{AuthError, Error};
+use crate::error::{AuthError, Error, TransportError};
 use crate::transport::{Attempts, body_too_large, send};
 
 /// The longest token lifetime believed, in seconds.
@@ -106,6 +106,7 @@ impl TokenSource {
     }
 
     /// How many token requests have been sent.
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn token_requests(&self) -> u64 {
         match self {
             TokenSource::Static(_) => 0,
@@ -221,7 +222,7 @@ impl ClientCredentialsFlow {
 fn transport_error(token_url: &str, source: reqwest::Error) -> Error {
     Error::Auth(AuthError::Transport {
         token_url: token_url.to_string(),
-        source: source.without_url(),
+        source: TransportError::new(source),
     })
 }
 

@@ -10,9 +10,9 @@ use tracing::Instrument;
 
 use crate::auth::TokenSource;
 use crate::config::{Config, ConfigBuilder};
-use crate::error::{ApiError, DecodeError, Error, snippet};
-use crate::ids::{ClientId, ExecutionId};
-use crate::query::{ClientQuery, Days, OrganizationQuery};
+use crate::error::{ApiError, DecodeError, Error, TransportError, snippet};
+use crate::ids::{ExecutionId, OAuthClientId};
+use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
 use crate::raw;
 use crate::raw::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
 use crate::throttle::Throttle;
@@ -59,7 +59,7 @@ pub enum ExecutionScope {
     Organization,
     /// `GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}` (client queries
     /// and the client usage summary).
-    Client(ClientId),
+    OAuthClient(OAuthClientId),
 }
 
 impl Execution {
@@ -72,10 +72,10 @@ impl Execution {
     }
 
     /// An OAuth client query (or summary) execution.
-    pub fn client(client_id: ClientId, id: ExecutionId) -> Self {
+    pub fn oauth_client(client_id: OAuthClientId, id: ExecutionId) -> Self {
         Self {
             id,
-            scope: ExecutionScope::Client(client_id),
+            scope: ExecutionScope::OAuthClient(client_id),
         }
     }
 }
@@ -131,6 +131,7 @@ impl UsageClient {
     }
 
     /// How many token requests this client (and its clones) has sent.
+    #[cfg(any(test, feature = "test-util"))]
     pub fn token_requests(&self) -> u64 {
         self.shared.tokens.token_requests()
     }
@@ -151,10 +152,10 @@ impl UsageClient {
     }
 
     /// `POST /api/v2/oauth/clients/{clientId}/usage/query`: submits one OAuth client's usage query.
-    pub async fn submit_client_query(
+    pub async fn submit_oauth_client_query(
         &self,
-        client_id: &ClientId,
-        query: &ClientQuery,
+        client_id: &OAuthClientId,
+        query: &OAuthClientQuery,
     ) -> Result<Execution, Error> {
         let body = query.to_raw();
         let result = self
@@ -162,7 +163,7 @@ impl UsageClient {
                 raw.post_oauth_client_usage_query(client_id.as_str(), &body)
             })
             .await?;
-        Ok(Execution::client(
+        Ok(Execution::oauth_client(
             client_id.clone(),
             execution_id("post_oauth_client_usage_query", result)?,
         ))
@@ -170,9 +171,9 @@ impl UsageClient {
 
     /// `GET /api/v2/oauth/clients/{clientId}/usage/summary?days=N`: submits a usage summary of
     /// the last `days` days. Its results come from the client results endpoint.
-    pub async fn submit_client_usage_summary(
+    pub async fn submit_oauth_client_usage_summary(
         &self,
-        client_id: &ClientId,
+        client_id: &OAuthClientId,
         days: Days,
     ) -> Result<Execution, Error> {
         let days = days.get().to_string();
@@ -181,7 +182,7 @@ impl UsageClient {
                 raw.get_oauth_client_usage_summary(client_id.as_str(), Some(days.as_str()))
             })
             .await?;
-        Ok(Execution::client(
+        Ok(Execution::oauth_client(
             client_id.clone(),
             execution_id("get_oauth_client_usage_summary", result)?,
         ))
@@ -198,7 +199,7 @@ impl UsageClient {
                 })
                 .await
             }
-            ExecutionScope::Client(client_id) => {
+            ExecutionScope::OAuthClient(client_id) => {
                 self.call("get_oauth_client_usage_query_result", Some(id), |raw| {
                     raw.get_oauth_client_usage_query_result(client_id.as_str(), id)
                 })
@@ -364,7 +365,7 @@ async fn map_error(
         | Raw::InvalidUpgrade(source) => Error::Transport {
             operation,
             attempts,
-            source: source.without_url(),
+            source: TransportError::new(source),
         },
         Raw::InvalidRequest(problem) | Raw::Custom(problem) => Error::invalid("request", problem),
     }

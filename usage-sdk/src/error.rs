@@ -69,7 +69,7 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
         /// The underlying error.
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// The server answered, but the body is not what the API defines.
     Decode(Box<DecodeError>),
@@ -249,6 +249,42 @@ impl std::error::Error for Error {
     }
 }
 
+/// Why a request could not be sent or its response read: connection refused or reset,
+/// timeout, TLS. The HTTP library's own error is its [`source`](std::error::Error::source),
+/// not part of this crate's API, so it can change without a breaking release.
+#[derive(Debug)]
+pub struct TransportError(reqwest::Error);
+
+impl TransportError {
+    /// Wraps `error` without its URL (which names the host and path, not secrets, but is
+    /// already in the operation).
+    pub(crate) fn new(error: reqwest::Error) -> Self {
+        Self(error.without_url())
+    }
+
+    /// Whether a timeout (connect or request) ended it.
+    pub fn is_timeout(&self) -> bool {
+        self.0.is_timeout()
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        self.0.is_connect()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// An error status from the Usage API, with Genesys' `ErrorBody` when the body parsed.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -330,7 +366,7 @@ pub enum AuthError {
         /// The token URL (it carries no secret).
         token_url: String,
         /// The underlying error.
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// The token endpoint answered 2xx with a body that is not a token response. The body is
     /// not quoted: it may hold a token.

@@ -112,7 +112,7 @@ macro_rules! id_type {
 
 id_type!(
     /// An OAuth client id (`clientId` in the paths under `/api/v2/oauth/clients/`).
-    ClientId,
+    OAuthClientId,
     "clientId"
 );
 id_type!(
@@ -135,7 +135,7 @@ mod tests {
         for bad in [
             "", " abc", "abc\n", "a\u{0}b", ".", "..", "\\..\\..", "a\\b",
         ] {
-            let err = ClientId::new(bad).unwrap_err();
+            let err = OAuthClientId::new(bad).unwrap_err();
             assert!(err.to_string().starts_with("invalid clientId:"), "{err}");
         }
         let err = ExecutionId::new("x".repeat(300)).unwrap_err();
@@ -145,6 +145,9 @@ mod tests {
     #[test]
     fn keeps_odd_but_possible_ids_verbatim() {
         // Encoding happens in the generated client, not here.
-        assert_eq!(ClientId::new("a/b?x=1#y").unwrap().as_str(), "a/b?x=1#y");
+        assert_eq!(
+            OAuthClientId::new("a/b?x=1#y").unwrap().as_str(),
+            "a/b?x=1#y"
+        );
     }
 }

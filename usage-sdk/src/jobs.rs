@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use crate::client::UsageClient;
 use crate::error::{DecodeError, Error};
-use crate::ids::{ClientId, JobId};
+use crate::ids::{JobId, OAuthClientId};
 use crate::job_query::{OAuthClientJobQuery, OrganizationJobQuery, PageSize};
 use crate::open_enum::JobQueryStatus;
 use crate::paging::{Page, Rows, after_cursor};
@@ -65,7 +65,7 @@ impl OrganizationJob {
 #[non_exhaustive]
 pub struct OAuthClientJob {
     /// The OAuth client whose usage the job computes.
-    pub client_id: ClientId,
+    pub client_id: OAuthClientId,
     /// The job id.
     pub id: JobId,
     /// The page size its results are fetched with.
@@ -74,7 +74,7 @@ pub struct OAuthClientJob {
 
 impl OAuthClientJob {
     /// A job submitted earlier, fetched 100 rows a page.
-    pub fn new(client_id: ClientId, id: JobId) -> Self {
+    pub fn new(client_id: OAuthClientId, id: JobId) -> Self {
         Self {
             client_id,
             id,
@@ -248,7 +248,7 @@ impl UsageClient {
     /// client's aggregates job.
     pub async fn submit_oauth_client_job(
         &self,
-        client_id: &ClientId,
+        client_id: &OAuthClientId,
         query: &OAuthClientJobQuery,
     ) -> Result<OAuthClientJob, Error> {
         const OPERATION: &str = "post_usage_client_client_id_aggregates_query_jobs";
@@ -287,7 +287,7 @@ impl UsageClient {
     /// Submits one OAuth client's aggregates job, waits for it, and streams its rows.
     pub async fn oauth_client_aggregates(
         &self,
-        client_id: &ClientId,
+        client_id: &OAuthClientId,
         query: &OAuthClientJobQuery,
     ) -> Result<Rows<ClientPublicApiUsage>, Error> {
         let job = self.submit_oauth_client_job(client_id, query).await?;

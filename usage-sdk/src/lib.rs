@@ -24,7 +24,7 @@
 //! Layers, from the wire up:
 //! - [`raw`]: the client progenitor generates from `spec/usage-api.json` at build time.
 //! - [`transport`](crate::RetryPolicy) hooks: the bearer token, retries, tracing spans.
-//! - [`UsageClient`]: typed inputs ([`OrganizationQuery`], [`ClientQuery`], [`Days`], ids),
+//! - [`UsageClient`]: typed inputs ([`OrganizationQuery`], [`OAuthClientQuery`], [`Days`], ids),
 //!   token management, typed [`Error`]s, and waiters that poll executions to completion.
 
 #![warn(missing_docs)]
@@ -53,8 +53,8 @@ mod waiter;
 
 pub use client::{Execution, ExecutionScope, UsageClient};
 pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
-pub use error::{ApiError, AuthError, DecodeError, Error, InvalidInput};
-pub use ids::{ClientId, ExecutionId, JobId};
+pub use error::{ApiError, AuthError, DecodeError, Error, InvalidInput, TransportError};
+pub use ids::{ExecutionId, JobId, OAuthClientId};
 pub use job_query::{
     HttpMethod, JobGroupBy, OAuthClientJobQuery, OAuthClientJobQueryBuilder, OrganizationJobQuery,
     OrganizationJobQueryBuilder, PageSize, SearchColumn, SimpleSearchQuery,
@@ -65,7 +65,7 @@ pub use open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod
 pub use paging::Rows;
 pub use poller::PollPolicy;
 pub use query::{
-    ClientQuery, ClientQueryBuilder, Days, Granularity, GroupBy, Interval, Metric,
+    Days, Granularity, GroupBy, Interval, Metric, OAuthClientQuery, OAuthClientQueryBuilder,
     OrganizationQuery, OrganizationQueryBuilder,
 };
 /// The row and result types of every operation, re-exported from [`raw::types`].

@@ -1,6 +1,6 @@
 //! Typed usage queries: checked before anything is sent.
 //!
-//! [`OrganizationQuery`] is the body of `POST /api/v2/usage/query`, [`ClientQuery`] the body
+//! [`OrganizationQuery`] is the body of `POST /api/v2/usage/query`, [`OAuthClientQuery`] the body
 //! of `POST /api/v2/oauth/clients/{clientId}/usage/query`. They differ in one thing: only the
 //! organization query may group by `UserId`.
 
@@ -392,7 +392,7 @@ query_type!(
 query_type!(
     /// The body of `POST /api/v2/oauth/clients/{clientId}/usage/query`: one OAuth client's usage.
     /// `groupBy` cannot include `UserId`.
-    ClientQuery, ClientQueryBuilder, allow_user_id = false, raw = ApiUsageClientQuery
+    OAuthClientQuery, OAuthClientQueryBuilder, allow_user_id = false, raw = ApiUsageClientQuery
 );
 
 #[cfg(test)]
@@ -454,7 +454,7 @@ mod tests {
     #[test]
     fn client_query_refuses_user_id_and_organization_query_takes_it() {
         let interval = Interval::last_full_days(7).unwrap();
-        let err = ClientQuery::builder(interval)
+        let err = OAuthClientQuery::builder(interval)
             .group_by([GroupBy::UserId])
             .build()
             .unwrap_err();
@@ -498,7 +498,7 @@ mod tests {
     #[test]
     fn raw_body_has_the_api_json_names_and_omits_unset_fields() {
         let interval: Interval = "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".parse().unwrap();
-        let query = ClientQuery::builder(interval)
+        let query = OAuthClientQuery::builder(interval)
             .granularity(Granularity::Day)
             .metrics([Metric::Requests, Metric::Status429])
             .group_by([GroupBy::TemplateUri, GroupBy::HttpMethod])

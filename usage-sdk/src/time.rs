@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(any(test, feature = "test-util"))]
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,7 @@ impl Clock for TokioClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 /// A clock for tests: every sleep returns at once, moves the clock forward by its duration
 /// and is recorded, so a test can assert the waits the client chose.
 #[derive(Debug, Clone)]
@@ -48,6 +50,7 @@ pub struct ManualClock {
 }
 
 #[derive(Debug)]
+#[cfg(any(test, feature = "test-util"))]
 struct ManualState {
     start: Instant,
     elapsed: Duration,
@@ -56,6 +59,7 @@ struct ManualState {
     waiting: Vec<std::task::Waker>,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualState {
     /// Saturates about a century ahead: a test may sleep `Duration::MAX`.
     fn now(&self) -> Instant {
@@ -70,6 +74,7 @@ impl ManualState {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     /// A clock that starts now and only moves when something sleeps or [`advance`](Self::advance) is called.
     pub fn new() -> Self {
@@ -107,12 +112,14 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Default for ManualClock {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.lock().now()

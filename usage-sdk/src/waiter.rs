@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use crate::client::{Execution, UsageClient};
 use crate::error::Error;
-use crate::ids::{ClientId, ExecutionId};
+use crate::ids::{ExecutionId, OAuthClientId};
 use crate::open_enum::QueryStatus;
 use crate::poller::{Poll, PollPolicy, poll_until};
-use crate::query::{ClientQuery, Days, OrganizationQuery};
+use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
 use crate::raw::types::{ApiUsageQueryResult, ApiUsageRow, Cursors};
 
 /// The rows of a completed usage query execution.
@@ -50,22 +50,24 @@ impl UsageClient {
     }
 
     /// Submits one OAuth client's usage query and waits for its rows.
-    pub async fn client_usage(
+    pub async fn oauth_client_usage(
         &self,
-        client_id: &ClientId,
-        query: &ClientQuery,
+        client_id: &OAuthClientId,
+        query: &OAuthClientQuery,
     ) -> Result<UsageReport, Error> {
-        let execution = self.submit_client_query(client_id, query).await?;
+        let execution = self.submit_oauth_client_query(client_id, query).await?;
         self.wait_for(&execution).await
     }
 
     /// Submits an OAuth client's usage summary of the last `days` days and waits for its rows.
-    pub async fn client_usage_summary(
+    pub async fn oauth_client_usage_summary(
         &self,
-        client_id: &ClientId,
+        client_id: &OAuthClientId,
         days: Days,
     ) -> Result<UsageReport, Error> {
-        let execution = self.submit_client_usage_summary(client_id, days).await?;
+        let execution = self
+            .submit_oauth_client_usage_summary(client_id, days)
+            .await?;
         self.wait_for(&execution).await
     }
 
@@ -78,12 +80,12 @@ impl UsageClient {
     }
 
     /// Picks up an OAuth client query or summary submitted earlier.
-    pub async fn resume_client_query(
+    pub async fn resume_oauth_client_query(
         &self,
-        client_id: ClientId,
+        client_id: OAuthClientId,
         execution_id: ExecutionId,
     ) -> Result<UsageReport, Error> {
-        self.wait_for(&Execution::client(client_id, execution_id))
+        self.wait_for(&Execution::oauth_client(client_id, execution_id))
             .await
     }
 

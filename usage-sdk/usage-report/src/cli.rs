@@ -1,13 +1,13 @@
 //! The command line: clap derives the parser, the `--help` text and the conflict checks.
 //!
 //! Values are parsed with the library's own types (`Granularity`, `GroupBy`, `Metric`,
-//! `Interval`, `ClientId`, `Days`, `ExecutionId`), so the program accepts exactly what the
+//! `Interval`, `OAuthClientId`, `Days`, `ExecutionId`), so the program accepts exactly what the
 //! SDK accepts and reports the SDK's message when it does not.
 
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, ValueEnum};
-use usage_sdk::{ClientId, Days, Granularity, HttpMethod, Interval, Metric, PageSize, SortBy};
+use usage_sdk::{Days, Granularity, HttpMethod, Interval, Metric, OAuthClientId, PageSize, SortBy};
 
 /// The longest `--timeout` accepted. Far above any real usage query (Genesys computes them in
 /// seconds to minutes), and small enough that the deadline can never overflow a clock.
@@ -103,7 +103,7 @@ pub struct Cli {
 
     /// One OAuth client's usage instead of the organization's
     #[arg(long, value_name = "ID")]
-    pub client: Option<ClientId>,
+    pub client: Option<OAuthClientId>,
 
     /// With --client: the client usage summary of the last --days days
     #[arg(

@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use usage_sdk::{
-    ClientId, Error, Interval, JobGroupBy, JobId, JobPollEvent, OAuthClientJob,
+    Error, Interval, JobGroupBy, JobId, JobPollEvent, OAuthClientId, OAuthClientJob,
     OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows,
     UsageClient, UsageJob,
 };
@@ -180,7 +180,12 @@ fn permission_hint(error: Error, doing: &str) -> Exit {
     }
 }
 
-fn how_to_resume(cli: &Cli, job_id: &JobId, client_id: Option<&ClientId>, demo: bool) -> String {
+fn how_to_resume(
+    cli: &Cli,
+    job_id: &JobId,
+    client_id: Option<&OAuthClientId>,
+    demo: bool,
+) -> String {
     if demo {
         return "the demo stand-in's jobs end with this program, so it cannot be resumed; run \
                 the report again (with a larger --timeout)"
@@ -205,7 +210,7 @@ async fn report<J>(
     interrupted: &mut Interrupt,
     shape: &Shape<'_>,
     job: J,
-    client_id: Option<&ClientId>,
+    client_id: Option<&OAuthClientId>,
 ) -> Result<(), Exit>
 where
     J: UsageJob,

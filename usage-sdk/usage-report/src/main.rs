@@ -25,8 +25,8 @@ use clap::{CommandFactory, Parser};
 use tokio::task::JoinHandle;
 use usage_sdk::stand_in::{RunningStandIn, StandIn};
 use usage_sdk::{
-    ClientId, ClientQuery, Config, Days, Error, Execution, ExecutionId, ExecutionScope, GroupBy,
-    Interval, Metric, OrganizationQuery, PollEvent, UsageClient,
+    Config, Days, Error, Execution, ExecutionId, ExecutionScope, GroupBy, Interval, Metric,
+    OAuthClientId, OAuthClientQuery, OrganizationQuery, PollEvent, UsageClient,
 };
 
 use crate::cli::{Api, Cli, Format};
@@ -123,8 +123,8 @@ fn main() -> ExitCode {
 /// What the report asks the API for.
 enum Plan {
     Organization(OrganizationQuery),
-    Client(ClientId, ClientQuery),
-    Summary(ClientId, Days),
+    Client(OAuthClientId, OAuthClientQuery),
+    Summary(OAuthClientId, Days),
     /// An execution submitted earlier (`--resume`).
     Resume(Execution),
 }
@@ -141,7 +141,7 @@ fn plan(cli: &Cli) -> Result<Plan, Exit> {
         let execution_id: ExecutionId = execution_id.parse()?;
         let execution_id = &execution_id;
         return Ok(Plan::Resume(match &cli.client {
-            Some(client) => Execution::client(client.clone(), execution_id.clone()),
+            Some(client) => Execution::oauth_client(client.clone(), execution_id.clone()),
             None => Execution::organization(execution_id.clone()),
         }));
     }
@@ -170,7 +170,7 @@ fn plan(cli: &Cli) -> Result<Plan, Exit> {
     }
     Ok(match &cli.client {
         Some(client) if cli.summary => Plan::Summary(client.clone(), days),
-        Some(client) => Plan::Client(client.clone(), query!(ClientQuery::builder(interval))),
+        Some(client) => Plan::Client(client.clone(), query!(OAuthClientQuery::builder(interval))),
         None => Plan::Organization(query!(OrganizationQuery::builder(interval))),
     })
 }
@@ -266,10 +266,13 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
                 query.metrics().map(<[_]>::to_vec),
             ),
             Plan::Client(id, query) => (
-                client.submit_client_query(id, query).await?,
+                client.submit_oauth_client_query(id, query).await?,
                 query.metrics().map(<[_]>::to_vec),
             ),
-            Plan::Summary(id, days) => (client.submit_client_usage_summary(id, *days).await?, None),
+            Plan::Summary(id, days) => (
+                client.submit_oauth_client_usage_summary(id, *days).await?,
+                None,
+            ),
             Plan::Resume(execution) => (execution.clone(), None),
         })
     };
@@ -350,7 +353,7 @@ pub(crate) fn how_to_resume(cli: &Cli, execution: &Execution, demo: bool) -> Str
         "usage-report --api legacy --resume {}",
         shell_word(execution.id.as_str())
     );
-    if let ExecutionScope::Client(client) = &execution.scope {
+    if let ExecutionScope::OAuthClient(client) = &execution.scope {
         command += &format!(" --client {}", shell_word(client.as_str()));
     }
     if cli.format != Format::Table {
