@@ -2,12 +2,14 @@
 //! One module per area; shared fixtures live in `support`.
 
 mod client;
+mod clock;
 mod end_to_end;
 mod fuzz;
 mod jobs;
 mod load;
 mod logs;
 mod raw_client;
+mod raw_session;
 mod raw_tcp;
 mod reliability;
 mod scripted;

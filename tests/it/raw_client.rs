@@ -217,8 +217,8 @@ async fn assert_200_and_202_succeed<F, Fut>(
     }
 }
 
-/// The fixture marks the bearer token sensitive, so `Debug` of the generated client (which
-/// derives it over its `reqwest::Client`) must not print it.
+/// The raw client from `UsageClient::raw` carries the client's session (its config holds the
+/// token as a `Secret`), so `Debug` of the generated client must not print the token.
 #[tokio::test]
 async fn the_raw_client_debug_output_does_not_show_the_token() {
     let server = MockServer::start_async().await;
@@ -226,7 +226,8 @@ async fn the_raw_client_debug_output_does_not_show_the_token() {
 
     let debug = format!("{client:?}");
 
-    assert!(debug.contains("authorization"), "{debug}");
+    assert!(debug.contains("Session"), "{debug}");
+    assert!(debug.contains("redacted"), "{debug}");
     assert!(!debug.contains(TOKEN), "{debug}");
 }
 

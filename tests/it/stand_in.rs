@@ -475,18 +475,15 @@ mod executions {
         };
         let si = start(builder()).await;
         let token = demo_token(&si).await;
-        let http = reqwest::Client::builder()
-            .default_headers(
-                [(
-                    reqwest::header::AUTHORIZATION,
-                    format!("Bearer {token}").parse().unwrap(),
-                )]
-                .into_iter()
-                .collect(),
-            )
-            .build()
-            .unwrap();
-        let raw = usage_sdk::raw::Client::new_with_client(&si.base_url(), http);
+        let raw = usage_sdk::UsageClient::new(
+            usage_sdk::Config::builder()
+                .base_url(si.base_url())
+                .access_token(token.clone())
+                .build()
+                .unwrap(),
+        )
+        .unwrap()
+        .raw();
         let query = ApiUsageOrganizationQuery {
             interval: WEEK.into(),
             granularity: Some(G::Day),

@@ -4,7 +4,6 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use httpmock::{Mock, MockServer};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use usage_sdk::raw::types::ErrorBody;
 use usage_sdk::raw::{Error, ResponseValue};
@@ -21,22 +20,20 @@ pub const EXECUTION_ID: &str = "9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1";
 /// A realistic OAuth client id.
 pub const CLIENT_ID: &str = "6f1d5a3e-2c4b-4e8a-9a7d-0b1c2d3e4f50";
 
-/// A `reqwest::Client` that sends `Authorization: Bearer <token>` on every request, with the
-/// value marked sensitive so it never shows up in `Debug` output.
-pub fn bearer_http_client(token: &str) -> reqwest::Client {
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).expect("token is ASCII");
-    value.set_sensitive(true);
-    let mut headers = HeaderMap::new();
-    headers.insert(AUTHORIZATION, value);
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("reqwest client builds")
-}
-
-/// The generated raw client, pointed at `server` and authenticated with [`TOKEN`].
+/// The generated raw client, pointed at `server` and authenticated with [`TOKEN`], as
+/// `UsageClient::raw` gives it: its requests carry the token; retries are off here so each
+/// test sees exactly one request per call.
 pub fn raw_client(server: &MockServer) -> usage_sdk::raw::Client {
-    usage_sdk::raw::Client::new_with_client(&server.base_url(), bearer_http_client(TOKEN))
+    usage_sdk::UsageClient::new(
+        usage_sdk::Config::builder()
+            .base_url(server.base_url())
+            .access_token(TOKEN)
+            .retry(usage_sdk::RetryPolicy::disabled())
+            .build()
+            .expect("a valid config"),
+    )
+    .expect("a client")
+    .raw()
 }
 
 /// Awaits `call`, then checks that `mock` matched it exactly once, before the caller looks at

@@ -10,43 +10,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::config::{Config, Credentials, Secret};
+use crate::config::{Config, Credentials};
 use crate::error::{AuthError, Error, TransportError};
+use crate::secret::{Bearer, Secret};
 use crate::transport::{Attempts, body_too_large, send};
 
 /// The longest token lifetime believed, in seconds.
 const MAX_LIFETIME_S: u64 = 366 * 86_400;
-
-/// An `Authorization: Bearer …` header value, marked sensitive so it is never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Bearer(HeaderValue);
-
-impl Bearer {
-    fn new(token: &str) -> Result<Self, Error> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            Error::invalid(
-                "access_token",
-                "contains characters not allowed in an HTTP header",
-            )
-        })?;
-        value.set_sensitive(true);
-        Ok(Self(value))
-    }
-
-    pub(crate) fn header(&self) -> &HeaderValue {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Bearer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Bearer(<redacted>)")
-    }
-}
 
 /// Where tokens come from.
 #[derive(Debug)]
@@ -163,7 +137,7 @@ impl ClientCredentialsFlow {
             .map_err(|source| transport_error(&self.token_url, source))?;
         let attempts = Attempts::default();
         let requested_at = config.clock.now();
-        let response = send(http, request, "oauth_token", config, &attempts)
+        let response = send(http, request, "oauth_token", config, &attempts, None)
             .await
             .map_err(|source| transport_error(&self.token_url, source))?;
         let status = response.status();

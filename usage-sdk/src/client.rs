@@ -1,11 +1,13 @@
-//! [`UsageClient`]: the five operations with auth, retries, typed inputs and typed errors.
+//! [`UsageClient`]: the Usage API with auth, retries, typed inputs and typed errors; here the
+//! legacy operations and the one path every call takes ([`UsageClient::call`]). The jobs and
+//! simple search live beside it (`jobs.rs`, `search.rs`).
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::ResponseValue;
+use progenitor_client::{ClientInfo, ResponseValue};
 use tracing::Instrument;
 
 use crate::auth::TokenSource;
@@ -15,24 +17,15 @@ use crate::ids::{ExecutionId, OAuthClientId};
 use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
 use crate::raw;
 use crate::raw::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
+use crate::session::{Session, Shared};
 use crate::throttle::Throttle;
-use crate::transport::{
-    AttemptRecord, Attempts, CallContext, GiveUpReason, body_too_large, correlation_id,
-};
+use crate::transport::{AttemptRecord, GiveUpReason, body_too_large, correlation_id};
 
 /// A client of the Genesys Cloud Usage API. Cheap to clone; clones share the connection pool
 /// and the token cache.
 #[derive(Clone)]
 pub struct UsageClient {
-    raw: raw::Client,
     pub(crate) shared: Arc<Shared>,
-}
-
-pub(crate) struct Shared {
-    pub(crate) config: Arc<Config>,
-    pub(crate) tokens: TokenSource,
-    http: reqwest::Client,
-    throttle: Option<Arc<Throttle>>,
 }
 
 impl fmt::Debug for UsageClient {
@@ -98,7 +91,6 @@ impl UsageClient {
             .rate_limit_pacing
             .then(|| Arc::new(Throttle::new(config.retry.retry_after_cap)));
         Ok(Self {
-            raw: raw::Client::new_with_client(&config.base_url, http.clone()),
             shared: Arc::new(Shared {
                 config: Arc::new(config),
                 tokens,
@@ -124,10 +116,19 @@ impl UsageClient {
         &self.shared.config
     }
 
-    /// The generated client underneath, for calls this layer does not wrap. It sends no
-    /// token and does not retry unless called through this client.
-    pub fn raw(&self) -> &raw::Client {
-        &self.raw
+    /// The generated client, for calls this layer does not wrap. Its requests go through the
+    /// same hooks as this client's: the token (renewed once after a 401), retries with
+    /// `Retry-After`, pacing and the body size limit. Its errors are the generated ones.
+    pub fn raw(&self) -> raw::Client {
+        self.raw_client(None)
+    }
+
+    fn raw_client(&self, bearer: Option<crate::secret::Bearer>) -> raw::Client {
+        raw::Client::new_with_client(
+            &self.shared.config.base_url,
+            self.shared.http.clone(),
+            Session::new(self.shared.clone(), bearer),
+        )
     }
 
     /// How many token requests this client (and its clones) has sent.
@@ -143,7 +144,9 @@ impl UsageClient {
     ) -> Result<Execution, Error> {
         let body = query.to_raw();
         let result = self
-            .call("post_usage_query", None, |raw| raw.post_usage_query(&body))
+            .call("post_usage_query", None, |raw| async move {
+                raw.post_usage_query(&body).await
+            })
             .await?;
         Ok(Execution::organization(execution_id(
             "post_usage_query",
@@ -159,8 +162,9 @@ impl UsageClient {
     ) -> Result<Execution, Error> {
         let body = query.to_raw();
         let result = self
-            .call("post_oauth_client_usage_query", None, |raw| {
+            .call("post_oauth_client_usage_query", None, |raw| async move {
                 raw.post_oauth_client_usage_query(client_id.as_str(), &body)
+                    .await
             })
             .await?;
         Ok(Execution::oauth_client(
@@ -178,8 +182,9 @@ impl UsageClient {
     ) -> Result<Execution, Error> {
         let days = days.get().to_string();
         let result = self
-            .call("get_oauth_client_usage_summary", None, |raw| {
+            .call("get_oauth_client_usage_summary", None, |raw| async move {
                 raw.get_oauth_client_usage_summary(client_id.as_str(), Some(days.as_str()))
+                    .await
             })
             .await?;
         Ok(Execution::oauth_client(
@@ -194,30 +199,39 @@ impl UsageClient {
         let id = execution.id.as_str();
         match &execution.scope {
             ExecutionScope::Organization => {
-                self.call("get_usage_query_execution_id_results", Some(id), |raw| {
-                    raw.get_usage_query_execution_id_results(id)
-                })
+                self.call(
+                    "get_usage_query_execution_id_results",
+                    Some(id),
+                    |raw| async move { raw.get_usage_query_execution_id_results(id).await },
+                )
                 .await
             }
             ExecutionScope::OAuthClient(client_id) => {
-                self.call("get_oauth_client_usage_query_result", Some(id), |raw| {
-                    raw.get_oauth_client_usage_query_result(client_id.as_str(), id)
-                })
+                self.call(
+                    "get_oauth_client_usage_query_result",
+                    Some(id),
+                    |raw| async move {
+                        raw.get_oauth_client_usage_query_result(client_id.as_str(), id)
+                            .await
+                    },
+                )
                 .await
             }
         }
     }
 
-    /// Runs one generated operation: a span for the call, a fresh token, one renewal and
-    /// retry on 401, and the mapping of every failure to [`Error`].
-    pub(crate) async fn call<'a, T, F, Fut>(
-        &'a self,
+    /// Runs one generated operation on its own session: a span for the call, a fresh token
+    /// (a failure to get one is a typed [`Error::Auth`]), and the mapping of every failure to
+    /// [`Error`] with what the attempts recorded. The hooks do the rest (retries, the 401
+    /// renewal).
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
         operation: &'static str,
         execution_id: Option<&str>,
         op: F,
     ) -> Result<T, Error>
     where
-        F: Fn(&'a raw::Client) -> Fut,
+        F: FnOnce(raw::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     {
         let span = tracing::info_span!(
@@ -229,40 +243,22 @@ impl UsageClient {
         );
         async {
             let shared = &self.shared;
-            let mut renewed = false;
-            loop {
-                let bearer = shared.tokens.bearer(&shared.http, &shared.config).await?;
-                let attempts = Arc::new(Attempts::default());
-                let context = CallContext {
-                    config: shared.config.clone(),
-                    bearer: bearer.clone(),
-                    attempts: attempts.clone(),
-                    throttle: shared.throttle.clone(),
-                };
-                let result = context.scope(op(&self.raw)).await;
-                let record = attempts.snapshot();
-                if let Some(status) = record.status {
-                    tracing::Span::current().record("status", status.as_u16());
-                }
-                if let Some(id) = &record.correlation_id {
-                    tracing::Span::current().record("correlation_id", id.as_str());
-                }
-                match result {
-                    Ok(value) => return Ok(value.into_inner()),
-                    Err(progenitor_client::Error::ErrorResponse(response))
-                        if response.status() == reqwest::StatusCode::UNAUTHORIZED
-                            && !renewed
-                            && shared.tokens.can_renew() =>
-                    {
-                        // The token was revoked or expired early: renew once, retry once.
-                        tracing::debug!("401: renewing the access token and retrying once");
-                        shared.tokens.invalidate(&bearer).await;
-                        renewed = true;
-                    }
-                    Err(error) => {
-                        let cap = shared.config.retry.retry_after_cap;
-                        return Err(map_error(operation, error, &record, cap).await);
-                    }
+            let bearer = shared.tokens.bearer(&shared.http, &shared.config).await?;
+            let raw = self.raw_client(Some(bearer));
+            let session = raw.inner().clone();
+            let result = op(raw).await;
+            let record = session.record();
+            if let Some(status) = record.status {
+                tracing::Span::current().record("status", status.as_u16());
+            }
+            if let Some(id) = &record.correlation_id {
+                tracing::Span::current().record("correlation_id", id.as_str());
+            }
+            match result {
+                Ok(value) => Ok(value.into_inner()),
+                Err(error) => {
+                    let cap = shared.config.retry.retry_after_cap;
+                    Err(map_error(operation, error, &record, cap).await)
                 }
             }
         }

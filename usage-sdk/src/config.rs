@@ -1,6 +1,5 @@
 //! Client configuration: where to connect, how to authenticate, how to retry, poll and time out.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,47 +10,8 @@ use crate::error::Error;
 use crate::poller::PollPolicy;
 use crate::region::Region;
 use crate::retry::RetryPolicy;
+pub use crate::secret::Secret;
 use crate::time::{Clock, TokioClock};
-
-/// A secret string (client secret, access token). Its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself. Do not log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_string())
-    }
-}
 
 /// How the client authenticates.
 #[derive(Clone, Debug, PartialEq, Eq)]

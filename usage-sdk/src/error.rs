@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::ids::{ExecutionId, JobId};
+pub use crate::input::InvalidInput;
 use crate::open_enum::{JobQueryStatus, QueryStatus};
 use crate::raw::types::ErrorBody;
 
@@ -238,6 +239,12 @@ impl fmt::Display for Error {
     }
 }
 
+impl From<InvalidInput> for Error {
+    fn from(invalid: InvalidInput) -> Self {
+        Error::InvalidInput(invalid)
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -407,21 +414,6 @@ impl fmt::Display for AuthError {
                 write!(f, "the token endpoint sent an unusable response: {problem}")
             }
         }
-    }
-}
-
-/// Input rejected before any request was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidInput {
-    /// The field or parameter at fault, e.g. `interval` or `groupBy`.
-    pub field: &'static str,
-    /// What is wrong and how to fix it.
-    pub problem: String,
-}
-
-impl fmt::Display for InvalidInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {}: {}", self.field, self.problem)
     }
 }
 

@@ -13,38 +13,38 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::input::InvalidInput;
 
 const MAX_ID_LEN: usize = 256;
 
-fn check(field: &'static str, value: &str) -> Result<(), Error> {
+fn check(field: &'static str, value: &str) -> Result<(), InvalidInput> {
     if value.is_empty() {
-        return Err(Error::invalid(field, "is empty"));
+        return Err(InvalidInput::new(field, "is empty"));
     }
     if value == "." || value == ".." {
         // URL normalisation would turn these into a different path.
-        return Err(Error::invalid(field, format!("{value:?} is not an id")));
+        return Err(InvalidInput::new(field, format!("{value:?} is not an id")));
     }
     if value.contains('\\') {
-        return Err(Error::invalid(
+        return Err(InvalidInput::new(
             field,
             format!("{value:?} contains a backslash, which URLs read as a path separator"),
         ));
     }
     if value.trim() != value {
-        return Err(Error::invalid(
+        return Err(InvalidInput::new(
             field,
             format!("{value:?} has leading or trailing whitespace"),
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(
+        return Err(InvalidInput::new(
             field,
             format!("{value:?} contains control characters"),
         ));
     }
     if value.len() > MAX_ID_LEN {
-        return Err(Error::invalid(
+        return Err(InvalidInput::new(
             field,
             format!(
                 "is {} bytes long; ids are at most {MAX_ID_LEN}",
@@ -64,7 +64,7 @@ macro_rules! id_type {
 
         impl $name {
             /// Checks and wraps an id.
-            pub fn new(value: impl Into<String>) -> Result<Self, Error> {
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidInput> {
                 let value = value.into();
                 check($field, &value)?;
                 Ok(Self(value))
@@ -83,15 +83,15 @@ macro_rules! id_type {
         }
 
         impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
+            type Err = InvalidInput;
+            fn from_str(s: &str) -> Result<Self, InvalidInput> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self, Error> {
+            type Error = InvalidInput;
+            fn try_from(s: String) -> Result<Self, InvalidInput> {
                 Self::new(s)
             }
         }

@@ -148,9 +148,14 @@ impl UsageJob for OrganizationJob {
         let id = self.id.as_str();
         let page_size = Some(self.page_size.get() as i32);
         let page: OrganizationPublicApiUsageResultsResponse = client
-            .call("get_usage_aggregates_query_job", Some(id), |raw| {
-                raw.get_usage_aggregates_query_job(id, after, page_size)
-            })
+            .call(
+                "get_usage_aggregates_query_job",
+                Some(id),
+                |raw| async move {
+                    raw.get_usage_aggregates_query_job(id, after, page_size)
+                        .await
+                },
+            )
             .await?;
         Ok(JobPage {
             status: page.query_status,
@@ -183,10 +188,11 @@ impl UsageJob for OAuthClientJob {
             .call(
                 "get_usage_client_client_id_aggregates_query_job",
                 Some(id),
-                |raw| {
+                |raw| async move {
                     raw.get_usage_client_client_id_aggregates_query_job(
                         client_id, id, after, page_size,
                     )
+                    .await
                 },
             )
             .await?;
@@ -234,8 +240,8 @@ impl UsageClient {
         const OPERATION: &str = "post_usage_aggregates_query_jobs";
         let body = query.to_raw();
         let submitted = self
-            .call(OPERATION, None, |raw| {
-                raw.post_usage_aggregates_query_jobs(&body)
+            .call(OPERATION, None, |raw| async move {
+                raw.post_usage_aggregates_query_jobs(&body).await
             })
             .await?;
         Ok(OrganizationJob {
@@ -254,8 +260,9 @@ impl UsageClient {
         const OPERATION: &str = "post_usage_client_client_id_aggregates_query_jobs";
         let body = query.to_raw();
         let submitted = self
-            .call(OPERATION, None, |raw| {
+            .call(OPERATION, None, |raw| async move {
                 raw.post_usage_client_client_id_aggregates_query_jobs(client_id.as_str(), &body)
+                    .await
             })
             .await?;
         Ok(OAuthClientJob {

@@ -1,31 +1,39 @@
 //! A typed, retrying, polling client for the Genesys Cloud **Usage API**: how an
-//! organization and its OAuth clients use the Platform API.
+//! organization and its OAuth clients use the Platform API. All eleven operations: the
+//! aggregates query jobs, simple search and the legacy usage queries.
 //!
 //! ```no_run
-//! use usage_sdk::{GroupBy, Granularity, Interval, Metric, OrganizationQuery, UsageClient};
+//! use usage_sdk::{Granularity, Interval, JobGroupBy, OrganizationJobQuery, UsageClient};
 //!
 //! # async fn run() -> Result<(), usage_sdk::Error> {
 //! // GENESYSCLOUD_REGION, GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET
 //! let client = UsageClient::from_env()?;
-//! let query = OrganizationQuery::builder(Interval::last_full_days(7)?)
+//! let query = OrganizationJobQuery::builder(Interval::last_full_days(7)?)
 //!     .granularity(Granularity::Day)
-//!     .group_by([GroupBy::OAuthClientId])
-//!     .metrics([Metric::Requests, Metric::Status429])
+//!     .group_by([JobGroupBy::OauthClientName])
 //!     .build()?;
-//! // Submits, then polls (1 s, 2 s, 4 s ... up to 60 s apart) until Complete or Failed.
-//! let report = client.organization_usage(&query).await?;
-//! for row in &report.rows {
-//!     println!("{:?} {:?}: {:?} requests", row.date, row.client_name, row.requests);
+//! // Submits, polls (1 s, 2 s, 4 s ... up to 60 s apart) until Succeeded, then pages.
+//! let mut rows = client.organization_aggregates(&query).await?;
+//! while let Some(row) = rows.next_row().await {
+//!     let row = row?;
+//!     println!("{:?} {:?}: {:?} requests", row.date, row.oauth_client, row.request_count);
 //! }
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Layers, from the wire up:
-//! - [`raw`]: the client progenitor generates from `spec/usage-api.json` at build time.
-//! - [`transport`](crate::RetryPolicy) hooks: the bearer token, retries, tracing spans.
-//! - [`UsageClient`]: typed inputs ([`OrganizationQuery`], [`OAuthClientQuery`], [`Days`], ids),
-//!   token management, typed [`Error`]s, and waiters that poll executions to completion.
+//! Layers, from the wire up (`cargo xtask layers` prints the module graph; it has no circle):
+//! - leaves: `time` (the injectable [`time::Clock`]), [`open_enum`], secrets, [`InvalidInput`],
+//!   ids, and the policies [`RetryPolicy`] and [`PollPolicy`].
+//! - `transport`: one request with retries, `Retry-After`, pacing, a body size limit and a
+//!   span per attempt.
+//! - [`raw`]: the client progenitor generates from `spec/usage-api.json` at build time. Its
+//!   inner value is a [`raw::Session`] (the client's token source, policies and the call's
+//!   record), which its hooks use: every request gets the token, retries, and one renewal
+//!   after a 401.
+//! - [`UsageClient`]: typed inputs ([`OrganizationJobQuery`], [`OAuthClientJobQuery`],
+//!   [`SimpleSearchQuery`], [`OrganizationQuery`], [`OAuthClientQuery`], [`Days`], ids),
+//!   typed [`Error`]s, one poller for executions and jobs, and [`Rows`] streams over pages.
 
 #![warn(missing_docs)]
 
@@ -33,7 +41,9 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod hooks;
 mod ids;
+mod input;
 mod job_query;
 mod jobs;
 pub mod open_enum;
@@ -44,6 +54,8 @@ pub mod raw;
 mod region;
 mod retry;
 mod search;
+mod secret;
+mod session;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
 mod throttle;

@@ -3,9 +3,11 @@
 //! Its reviewed copy is `usage-sdk/generated/usage_api.rs`; never edit either by hand. Change
 //! the spec or `usage-sdk/codegen` and run `cargo xtask regen`.
 //!
-//! The raw layer is public for callers who want the five operations with nothing added: it
-//! sends whatever headers its `reqwest::Client` carries, does not retry and does not poll.
-//! [`crate::UsageClient`] is the layer most callers want.
+//! The raw layer is public for callers who want the eleven operations as generated, with
+//! their own error handling: [`crate::UsageClient::raw`] gives a client whose requests carry
+//! the token and are retried like every other (the hooks in `hooks.rs`, the state in
+//! [`Session`]); it does not poll or page. [`crate::UsageClient`] is the layer most callers
+//! want.
 
 #![allow(
     missing_docs,
@@ -15,6 +17,8 @@
     unreachable_pub,
     rustdoc::bare_urls
 )]
+
+pub use crate::session::Session;
 
 include!(concat!(env!("OUT_DIR"), "/usage_api.rs"));
 

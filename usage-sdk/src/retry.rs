@@ -5,7 +5,7 @@
 //! have processed unless it is idempotent: a POST is retried only on 429, 503 and a refused
 //! connection, never after a read timeout.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -114,9 +114,9 @@ impl RetryPolicy {
     }
 
     /// Decides what to do after attempt number `attempt` produced `outcome`.
-    pub(crate) fn decide(&self, outcome: Outcome<'_>, idempotent: bool, attempt: u32) -> Decision {
+    pub(crate) fn decide(&self, outcome: Outcome, idempotent: bool, attempt: u32) -> Decision {
         let retry_after = match outcome {
-            Outcome::Status(_, headers) => parse_retry_after(headers),
+            Outcome::Status(_, retry_after) => retry_after,
             Outcome::Transport(_) => None,
         };
         if let Some(wait) = retry_after
@@ -152,8 +152,9 @@ impl RetryPolicy {
 
 /// What one attempt produced, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Outcome<'a> {
-    Status(StatusCode, &'a HeaderMap),
+pub(crate) enum Outcome {
+    /// A response: its status and its `Retry-After`, parsed.
+    Status(StatusCode, Option<Duration>),
     Transport(TransportFailure),
 }
 
@@ -188,15 +189,17 @@ pub(crate) enum GiveUp {
     RetryAfterTooLong(Duration),
 }
 
-/// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Genesys sends seconds;
-/// gateways in front of it may send dates.
-pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3), a date counted from
+/// `now` (the client's [`crate::time::Clock::wall_now`], so tests can pin it). Genesys sends
+/// seconds; gateways in front of it may send dates.
+pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let now = chrono::DateTime::<chrono::Utc>::from(now);
+    let wait = date.with_timezone(&chrono::Utc) - now;
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -217,7 +220,10 @@ mod tests {
         let policy = RetryPolicy::default().with_jitter(false);
         let map = headers(retry_after);
         policy.decide(
-            Outcome::Status(StatusCode::from_u16(status).unwrap(), &map),
+            Outcome::Status(
+                StatusCode::from_u16(status).unwrap(),
+                parse_retry_after(&map, SystemTime::now()),
+            ),
             idempotent,
             1,
         )
@@ -236,14 +242,15 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_http_date_is_honoured() {
-        let at = chrono::Utc::now() + chrono::Duration::seconds(30);
+    fn retry_after_http_date_counts_from_the_clock_given() {
+        // A fixed "now", as an injected clock gives it: the wait is exact.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let at = chrono::DateTime::<chrono::Utc>::from(now) + chrono::Duration::seconds(30);
         let map = headers(Some(&at.to_rfc2822().replace("+0000", "GMT")));
-        let wait = parse_retry_after(&map).unwrap();
-        assert!(
-            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
-            "{wait:?}"
-        );
+        assert_eq!(parse_retry_after(&map, now), Some(Duration::from_secs(30)));
+        // A date in the past means "now".
+        let later = now + Duration::from_secs(60);
+        assert_eq!(parse_retry_after(&map, later), Some(Duration::ZERO));
     }
 
     #[test]
@@ -310,8 +317,7 @@ mod tests {
     #[test]
     fn attempts_are_bounded() {
         let policy = RetryPolicy::default().with_max_attempts(2);
-        let map = headers(Some("1"));
-        let outcome = Outcome::Status(StatusCode::TOO_MANY_REQUESTS, &map);
+        let outcome = Outcome::Status(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(1)));
         assert!(matches!(
             policy.decide(outcome, true, 1),
             Decision::Retry(_)

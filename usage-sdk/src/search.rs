@@ -55,7 +55,9 @@ impl UsageClient {
         const OPERATION: &str = "post_usage_simplesearch";
         let body = query.to_raw();
         let submitted = self
-            .call(OPERATION, None, |raw| raw.post_usage_simplesearch(&body))
+            .call(OPERATION, None, |raw| async move {
+                raw.post_usage_simplesearch(&body).await
+            })
             .await?;
         let id = ExecutionId::new(submitted.execution_id.unwrap_or_default()).map_err(|e| {
             Error::Decode(Box::new(DecodeError {
@@ -84,7 +86,10 @@ impl UsageClient {
         self.call(
             "get_usage_simplesearch_execution_id_results",
             Some(id),
-            |raw| raw.get_usage_simplesearch_execution_id_results(id, after, page_size),
+            |raw| async move {
+                raw.get_usage_simplesearch_execution_id_results(id, after, page_size)
+                    .await
+            },
         )
         .await
     }

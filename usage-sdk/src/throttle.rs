@@ -34,9 +34,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 
-use crate::retry::parse_retry_after;
 use crate::time::Clock;
 
 /// A cycle that sees no 429 for this long starts over, so the rate is learnt from recent
@@ -148,13 +146,12 @@ impl Throttle {
         &self,
         ticket: Ticket,
         status: StatusCode,
-        headers: &HeaderMap,
+        retry_after: Option<Duration>,
         now: Instant,
     ) {
         let mut state = self.lock();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let Some(wait) = parse_retry_after(headers).filter(|w| *w <= self.retry_after_cap)
-            else {
+            let Some(wait) = retry_after.filter(|w| *w <= self.retry_after_cap) else {
                 return;
             };
             let Some(until) = now.checked_add(wait) else {
@@ -196,15 +193,11 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use reqwest::header::{HeaderValue, RETRY_AFTER};
-
     use super::*;
     use crate::time::ManualClock;
 
-    fn retry_after(seconds: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(seconds).unwrap());
-        headers
+    fn retry_after(seconds: u64) -> Option<Duration> {
+        Some(Duration::from_secs(seconds))
     }
 
     fn throttle() -> Throttle {
@@ -217,7 +210,7 @@ mod tests {
         let throttle = throttle();
         for _ in 0..100 {
             let ticket = throttle.acquire(&clock).await;
-            throttle.observe(ticket, StatusCode::OK, &HeaderMap::new(), clock.now());
+            throttle.observe(ticket, StatusCode::OK, None, clock.now());
         }
         assert!(clock.sleeps().is_empty());
     }
@@ -230,7 +223,7 @@ mod tests {
         throttle.observe(
             refused,
             StatusCode::TOO_MANY_REQUESTS,
-            &retry_after("3"),
+            retry_after(3),
             clock.now(),
         );
         let started = clock.now();
@@ -252,12 +245,12 @@ mod tests {
             v
         };
         for ticket in &tickets[..50] {
-            throttle.observe(*ticket, StatusCode::OK, &HeaderMap::new(), clock.now());
+            throttle.observe(*ticket, StatusCode::OK, None, clock.now());
         }
         throttle.observe(
             tickets[50],
             StatusCode::TOO_MANY_REQUESTS,
-            &retry_after("1"),
+            retry_after(1),
             clock.now(),
         );
         let gate = clock.now() + Duration::from_secs(1);
@@ -278,7 +271,7 @@ mod tests {
         throttle.observe(
             ticket,
             StatusCode::TOO_MANY_REQUESTS,
-            &retry_after("86400"),
+            retry_after(86400),
             clock.now(),
         );
         throttle.acquire(&clock).await;
@@ -290,12 +283,12 @@ mod tests {
         let clock = ManualClock::new();
         let throttle = throttle();
         let first = throttle.acquire(&clock).await;
-        throttle.observe(first, StatusCode::OK, &HeaderMap::new(), clock.now());
+        throttle.observe(first, StatusCode::OK, None, clock.now());
         let refused = throttle.acquire(&clock).await;
         throttle.observe(
             refused,
             StatusCode::TOO_MANY_REQUESTS,
-            &retry_after("2"),
+            retry_after(2),
             clock.now(),
         );
         let gate = clock.now() + Duration::from_secs(2);
@@ -304,7 +297,7 @@ mod tests {
         throttle.observe(
             again,
             StatusCode::TOO_MANY_REQUESTS,
-            &retry_after("5"),
+            retry_after(5),
             clock.now(),
         );
         // Nothing was admitted in the 5 s cycle: the new gate, then no pacing.

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 #[cfg(any(test, feature = "test-util"))]
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// A boxed sleep future.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -18,6 +18,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Instant;
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Sleep;
+
+    /// The wall-clock time, for HTTP dates (`Retry-After: <date>`). Defaults to the system
+    /// time; a test clock moves it with its sleeps.
+    fn wall_now(&self) -> SystemTime {
+        SystemTime::now()
+    }
 
     /// A future that completes once [`now`](Clock::now) reaches `at`, without counting as a
     /// sleep. Waiters race it against an in-flight request, so an overall deadline holds
@@ -53,6 +59,8 @@ pub struct ManualClock {
 #[cfg(any(test, feature = "test-util"))]
 struct ManualState {
     start: Instant,
+    /// The wall time at `start`.
+    wall_start: SystemTime,
     elapsed: Duration,
     sleeps: Vec<Duration>,
     /// Deadlines waiting for the clock to move.
@@ -81,6 +89,13 @@ impl ManualClock {
         Self {
             state: Arc::new(Mutex::new(ManualState {
                 start: Instant::now(),
+                // Whole seconds, as HTTP dates are: a date in a test is then exact.
+                wall_start: {
+                    let since = SystemTime::now()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(since.as_secs())
+                },
                 elapsed: Duration::ZERO,
                 sleeps: Vec::new(),
                 waiting: Vec::new(),
@@ -123,6 +138,12 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.lock().now()
+    }
+
+    /// The wall time at creation, moved by the same sleeps and advances as [`Clock::now`].
+    fn wall_now(&self) -> SystemTime {
+        let state = self.lock();
+        state.wall_start + (state.now() - state.start)
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {

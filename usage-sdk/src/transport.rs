@@ -1,49 +1,20 @@
-//! What happens to each request between the generated client and the network: the
-//! `Authorization` header, retries with backoff and `Retry-After`, and a tracing span per
-//! attempt.
-//!
-//! The generated client calls [`ClientHooks`] around every request. The per-call state (the
-//! token to send, the policy, what the attempts saw) travels in a task-local [`CallContext`]
-//! set by [`crate::UsageClient`]; without one (the raw client used on its own) requests go
-//! out once, unchanged.
+//! Sending one request: retries with backoff and `Retry-After`, pacing after a 429, a size
+//! limit on bodies, and a tracing span per attempt, recording what the attempts saw. Used by
+//! the generated client's hooks ([`crate::hooks`]) and by the token request.
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
-use crate::auth::Bearer;
 use crate::config::Config;
-use crate::raw::Client;
 use crate::retry::{Decision, GiveUp, Outcome, TransportFailure, parse_retry_after};
 use crate::throttle::Throttle;
-
-tokio::task_local! {
-    static CALL: CallContext;
-}
-
-/// The state of one API call, shared by its attempts.
-#[derive(Clone, Debug)]
-pub(crate) struct CallContext {
-    pub(crate) config: Arc<Config>,
-    pub(crate) bearer: Bearer,
-    pub(crate) attempts: Arc<Attempts>,
-    /// The client's pacing under the rate limit (see [`crate::throttle`]), if on.
-    pub(crate) throttle: Option<Arc<Throttle>>,
-}
-
-impl CallContext {
-    /// Runs `future` (a generated operation) with this context.
-    pub(crate) async fn scope<F: Future>(self, future: F) -> F::Output {
-        CALL.scope(self, future).await
-    }
-}
 
 /// What the attempts of one call saw; read when mapping a failure to [`crate::Error`].
 #[derive(Debug, Default)]
@@ -77,40 +48,6 @@ impl Attempts {
     }
 }
 
-impl ClientHooks for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        // progenitor sends `api-version: <info.version>` on every request; Genesys does not
-        // define that header and the official SDKs never send it.
-        request.headers_mut().remove("api-version");
-        if let Ok(bearer) = CALL.try_with(|call| call.bearer.clone()) {
-            request
-                .headers_mut()
-                .insert(AUTHORIZATION, bearer.header().clone());
-        }
-        Ok(())
-    }
-
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        match CALL.try_with(Clone::clone) {
-            Ok(call) => {
-                send(
-                    &self.client,
-                    request,
-                    info.operation_id,
-                    &call.config,
-                    &call.attempts,
-                )
-                .await
-            }
-            Err(_) => self.client.execute(request).await,
-        }
-    }
-}
-
 /// Sends `request`, retrying as the config's [`crate::RetryPolicy`] allows, and returns the
 /// last response or transport error. Retryable statuses that run out of attempts come back as
 /// responses, so the caller sees the server's own error body.
@@ -120,11 +57,10 @@ pub(crate) async fn send(
     operation: &'static str,
     config: &Config,
     attempts: &Attempts,
+    throttle: Option<&Throttle>,
 ) -> reqwest::Result<Response> {
     let policy = &config.retry;
     let clock = &config.clock;
-    // API calls carry the client's throttle; the token request (no call context) does not.
-    let throttle = CALL.try_with(|call| call.throttle.clone()).ok().flatten();
     // GET is the only method here that may be repeated after the server might have acted.
     let idempotent = request.method() == Method::GET;
     let started = clock.now();
@@ -144,17 +80,22 @@ pub(crate) async fn send(
             status = tracing::field::Empty,
             correlation_id = tracing::field::Empty,
         );
-        let ticket = match &throttle {
+        let ticket = match throttle {
             Some(throttle) => Some(throttle.acquire(clock.as_ref()).await),
             None => None,
         };
         let result = http.execute(current).instrument(span.clone()).await;
-        if let (Some(throttle), Some(ticket), Ok(response)) = (&throttle, ticket, &result) {
-            throttle.observe(ticket, response.status(), response.headers(), clock.now());
+        // Parsed once, against the client's clock (an HTTP-date counts from its wall time).
+        let retry_after = result
+            .as_ref()
+            .ok()
+            .and_then(|response| parse_retry_after(response.headers(), clock.wall_now()));
+        if let (Some(throttle), Some(ticket), Ok(response)) = (throttle, ticket, &result) {
+            throttle.observe(ticket, response.status(), retry_after, clock.now());
         }
         let result = match result {
             Ok(response) => {
-                let record = record_response(attempts, attempt, &response);
+                let record = record_response(attempts, attempt, &response, retry_after);
                 span.record("status", response.status().as_u16());
                 if let Some(id) = &record {
                     span.record("correlation_id", id.as_str());
@@ -174,7 +115,7 @@ pub(crate) async fn send(
             Err(error) => Err(error),
         };
         let outcome = match &result {
-            Ok(response) => Outcome::Status(response.status(), response.headers()),
+            Ok(response) => Outcome::Status(response.status(), retry_after),
             // The same request would get the same body: not retried.
             Err(error) if body_too_large(error).is_some() => return result,
             Err(error) => {
@@ -350,13 +291,18 @@ impl http_body::Body for LimitedBody {
 }
 
 /// Records what a response said; returns its correlation id.
-fn record_response(attempts: &Attempts, attempt: u32, response: &Response) -> Option<String> {
+fn record_response(
+    attempts: &Attempts,
+    attempt: u32,
+    response: &Response,
+    retry_after: Option<Duration>,
+) -> Option<String> {
     let correlation_id = correlation_id(response.headers());
     let mut record = attempts.lock();
     record.count = attempt;
     record.status = Some(response.status());
     record.correlation_id = correlation_id.clone();
-    record.retry_after = parse_retry_after(response.headers());
+    record.retry_after = retry_after;
     correlation_id
 }
 

@@ -7,10 +7,12 @@
 //! - `cargo xtask regen --upstream FILE [--dry-run]` imports the published Genesys Swagger 2.0
 //!   document: it rewrites `spec/usage-api.json` from it, regenerates the snapshot, and prints
 //!   both diffs and a summary that calls out breaking changes (see `upstream/`).
+//! - `cargo xtask layers` prints the library's module graph and fails on an import circle.
 //! - `cargo xtask synth-upstream FILE [--mb N]` writes a synthetic Swagger 2.0 document of about
 //!   N MB (default 50) with thousands of operations, to measure the import on a large input.
 
 mod json;
+mod layers;
 mod regen;
 mod synth;
 mod upstream;
@@ -25,6 +27,7 @@ use regen::{Outcome, Workspace};
 
 const USAGE: &str = "usage: cargo xtask regen [--check]\n       \
                      cargo xtask regen --upstream SWAGGER.json [--dry-run]\n       \
+                     cargo xtask layers\n       \
                      cargo xtask synth-upstream FILE [--mb N]";
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         ["regen", "--upstream", file, "--dry-run"] | ["regen", "--dry-run", "--upstream", file] => {
             run_import(&ws, file, true, &mut stdout)
         }
+        ["layers"] => run_layers(&ws),
         ["synth-upstream", file] => run_synth(&ws, file, 50.0),
         ["synth-upstream", file, "--mb", mb] => match mb.parse::<f64>() {
             Ok(mb) if mb > 0.0 => run_synth(&ws, file, mb),
@@ -52,6 +56,24 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn run_layers(ws: &Workspace) -> Result<ExitCode, String> {
+    let graph = layers::graph(&ws.root.join("usage-sdk"))?;
+    for (module, deps) in &graph {
+        let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+        println!("{module:<12} -> {}", deps.join(" "));
+    }
+    let circles = layers::circles(&graph);
+    if circles.is_empty() {
+        println!("no import circle among {} modules", graph.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for circle in &circles {
+            println!("circle: {}", circle.join(" -> "));
+        }
+        Ok(ExitCode::FAILURE)
     }
 }
 

@@ -38,6 +38,13 @@ pub fn settings() -> GenerationSettings {
         // The hand-written layer must implement ClientHooks (auth header, header hygiene);
         // forgetting it is a compile error rather than a client that sends no token.
         .with_hooks(HooksMode::Expected)
+        // The hooks read the client's shared state and the call's record from the client
+        // itself (crate::session), so nothing travels task-local.
+        .with_inner_type(
+            "crate::session::Session"
+                .parse::<proc_macro2::TokenStream>()
+                .expect("a type path"),
+        )
         .with_derive("PartialEq");
     for (schema, replacement) in OPEN_ENUMS {
         settings.with_replacement(

@@ -67,6 +67,12 @@ impl Exit {
     }
 }
 
+impl From<usage_sdk::InvalidInput> for Exit {
+    fn from(invalid: usage_sdk::InvalidInput) -> Self {
+        Exit::usage(invalid.to_string())
+    }
+}
+
 impl From<Error> for Exit {
     fn from(error: Error) -> Self {
         // The SDK's messages name the operation, HTTP status, Genesys error code and
