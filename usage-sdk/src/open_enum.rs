@@ -28,9 +28,22 @@ macro_rules! wire_string {
 
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // Borrow when the JSON allows it; the value is owned only once, in from_str.
-                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(s.parse().unwrap_or_else(|never: Infallible| match never {}))
+                // A visitor, not `Cow<str>` (which serde always makes owned): a known value
+                // is matched on the borrowed text and allocates nothing; only an unknown one
+                // is copied, into `Unknown`.
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = $ty;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$ty, E> {
+                        Ok(s.parse().unwrap_or_else(|never: Infallible| match never {}))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
             }
         }
 

@@ -1,7 +1,9 @@
 //! Genesys Cloud regions and their API hosts.
 //!
 //! The list is the official SDKs' `PureCloudRegionHosts` (Python 257.1.0 / Go 188.0.0, plus
-//! `eusc_de_east_1` from Python 269); see `shared/reference/genesys-usage-api.md` §4.1.
+//! `eusc_de_east_1` from Python 269): `purecloud_region_hosts.py` in
+//! github.com/MyPureCloud/platform-client-sdk-python and `configuration.go` in
+//! github.com/MyPureCloud/platform-client-sdk-go.
 
 use std::fmt;
 use std::str::FromStr;

@@ -33,9 +33,9 @@ pub struct RetryPolicy {
     /// After a 429, hold back every request of the client until its `Retry-After` has
     /// passed, then send at the rate the server admitted instead of all at once (see
     /// `src/throttle.rs`). On by default: without it, many concurrent calls on one client
-    /// come back together after a `Retry-After` and are refused again (200 queries against
-    /// 50 requests/s: ~620 429s and a third of the calls out of attempts, instead of 149 429s
-    /// and none). Turn it off to have every wait be exactly the server's `Retry-After`.
+    /// come back together after a `Retry-After` and are refused again (the `fanout`
+    /// benchmark measures both; see the README's Performance section). Turn it off to have
+    /// every wait be exactly the server's `Retry-After`.
     pub rate_limit_pacing: bool,
 }
 

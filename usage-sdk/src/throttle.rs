@@ -4,9 +4,9 @@
 //! Genesys limits requests per OAuth client (300 a minute by default) and answers the excess
 //! with 429 and `Retry-After`. Honouring `Retry-After` per request is not enough when many
 //! requests run at once: they all sleep the same seconds, come back together, and most of
-//! them are refused again (200 concurrent queries against 50 requests/s: 650 429s, and a
-//! quarter of the calls ran out of attempts). So, per [`crate::UsageClient`] (its clones
-//! included):
+//! them are refused again (the `fanout` benchmark measures both ways; its figures are in
+//! the README's Performance section with the command). So, per [`crate::UsageClient`] (its
+//! clones included):
 //!
 //! - **Gate**: a 429 with `Retry-After: N` means the client's budget is spent, so no request
 //!   of the client starts in the next N seconds, not just the refused one. A `Retry-After`

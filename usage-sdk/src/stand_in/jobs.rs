@@ -2,7 +2,7 @@
 //! `OrganizationPublicApiUsageQueryRequest` and `ClientPublicApiUsageQueryRequest`, and
 //! aggregating the data set into their rows.
 //!
-//! Unlike the legacy queries, the jobs see the built-in Genesys clients (reference §10.3),
+//! Unlike the legacy queries, the jobs see the built-in Genesys clients (Genesys developer forum, "Introducing enhanced Usage service and APIs", 2025),
 //! report a `platform`, count `requestCount`, and date their rows `yyyy-MM-dd`.
 
 use std::cmp::Ordering;
@@ -18,7 +18,8 @@ use crate::raw::types::{
     ClientPublicApiUsage, DomainEntityRef, OrganizationPublicApiUsage, UserReference,
 };
 
-/// "Start date cannot be more than a year ago." (reference §10.2)
+/// "Start date cannot be more than a year ago." (the request schemas' `interval` in
+/// spec/usage-api.json)
 const MAX_AGE_DAYS: i64 = 365;
 /// "End date cannot be more than 90 days after the start."
 const MAX_SPAN_DAYS: i64 = 90;

@@ -29,7 +29,7 @@
 //!   ungrouped dimensions are `""`, `date` is present only with a granularity (first day of
 //!   the bucket; weeks start on Monday), `status429 ⊆ status400` and
 //!   `requests = status200 + status300 + status400 + status500`.
-//! - **Aggregates query jobs** (the service of 2025, reference §10): the POSTs answer 202
+//! - **Aggregates query jobs** (the service Genesys introduced on 2025-03-31): the POSTs answer 202
 //!   with `{"id","resultsUri","selfUri"}`; the GET answers 202 `{"queryStatus":"Queued"}`,
 //!   then 202 `Running` ([`StandInBuilder::job_times`]), then 200 `Succeeded` with one page of
 //!   `entities` and, only when another page exists, a relative `nextUri`
