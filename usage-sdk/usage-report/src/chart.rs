@@ -243,7 +243,7 @@ fn requests_panel(area: &Area, data: &ChartData, context: &ChartContext) -> Draw
         .y_desc(format!("requests {}", per_unit(context, data)))
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
-        .light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(fail)?;
     let width = if n == 1 { 0.3 } else { 0.38 };
@@ -335,7 +335,7 @@ fn rate_panel(area: &Area, data: &ChartData, context: &ChartContext) -> Drawn {
         .y_desc("429 responses, % of requests")
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
-        .light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(fail)?;
     for (i, s) in data.clients.iter().enumerate() {
@@ -422,7 +422,7 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
         .x_desc("requests in the interval")
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
-        .light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(fail)?;
     let (r, g, b) = PALETTE[0];
@@ -436,7 +436,7 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
             .map_err(fail)?;
         chart
             .draw_series(std::iter::once(Text::new(
-                thousands(*requests),
+                format!(" {}", thousands(*requests)),
                 (*requests as f64, y),
                 (FONT, 14)
                     .into_font()
@@ -565,7 +565,11 @@ mod tests {
         let svg = combined(&ChartData::from_rows(&hostile()), &context).unwrap();
         assert!(!svg.contains("<script"), "{svg}");
         assert!(!svg.contains("<b>") && !svg.contains("<h1>") && !svg.contains("<note>"));
-        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;"));
+        assert!(
+            svg.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp;"),
+            "{svg}"
+        );
+        assert!(svg.contains("&lt;b&gt;") && svg.contains("&lt;h1&gt;"));
     }
 
     #[test]
@@ -591,6 +595,56 @@ mod tests {
         assert_eq!(svgs.len(), 3);
         assert!(svgs[2].contains("not grouped by endpoint"), "{}", svgs[2]);
         assert!(svgs[0].contains("the whole interval"));
+    }
+
+    /// The SVG as pixels, as the integration tests render it (tests/charts.rs).
+    fn render(svg: &str) -> resvg::tiny_skia::Pixmap {
+        let mut options = resvg::usvg::Options::default();
+        options.fontdb_mut().load_system_fonts();
+        let tree = resvg::usvg::Tree::from_str(svg, &options).unwrap();
+        let size = tree.size().to_int_size();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+        resvg::render(&tree, Default::default(), &mut pixmap.as_mut());
+        pixmap
+    }
+
+    #[test]
+    fn fourteen_clients_are_drawn_as_nine_and_other_in_ten_distinct_colours() {
+        let rows: Vec<Row> = (0..14)
+            .flat_map(|c| {
+                ["2026-11-01", "2026-11-02"].map(|d| Row {
+                    date: Some(d.into()),
+                    client_name: Some(format!("client {c:02}")),
+                    template_uri: Some("/api/v2/x".into()),
+                    http_method: Some("GET".into()),
+                    requests: Some(1_000 - 10 * c),
+                    status429: Some(c),
+                    ..Row::default()
+                })
+            })
+            .collect();
+        let data = ChartData::from_rows(&rows);
+        let svg = combined(&data, &ChartContext::default()).unwrap();
+        assert!(svg.contains("other"), "{svg}");
+        assert!(!svg.contains("client 09"), "the tenth client is in other");
+        let pixmap = render(&svg);
+        // The first panel (below the heading) holds every colour as bars and swatches.
+        let first_panel = HEADER..HEADER + PANEL_HEIGHTS[0];
+        for (r, g, b) in PALETTE {
+            let pixels = pixmap
+                .pixels()
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| {
+                    first_panel.contains(&(*i as u32 / WIDTH))
+                        && (p.red(), p.green(), p.blue(), p.alpha()) == (r, g, b, 255)
+                })
+                .count();
+            assert!(
+                pixels > 200,
+                "colour {r:02x}{g:02x}{b:02x}: {pixels} pixels"
+            );
+        }
     }
 
     #[test]

@@ -371,13 +371,17 @@ mod tests {
         Cli::try_parse_from(std::iter::once("usage-report").chain(args.iter().copied()))
     }
 
+    fn ok<T>(result: Result<T, Exit>) -> T {
+        result.unwrap_or_else(|e| panic!("exit {}: {}", e.code, e.message))
+    }
+
     fn today() -> NaiveDate {
         "2026-11-15".parse().unwrap()
     }
 
     #[test]
     fn charts_default_to_daily_rows_grouped_by_client_and_endpoint() {
-        let (cli, notes) = adjust(&parse(&["--chart", "x.svg"]).unwrap(), today()).unwrap();
+        let (cli, notes) = ok(adjust(&parse(&["--chart", "x.svg"]).unwrap(), today()));
         assert_eq!(cli.granularity, Some(Granularity::Day));
         assert_eq!(
             cli.group_by,
@@ -390,7 +394,7 @@ mod tests {
         );
         assert_eq!(notes.len(), 2);
         // An explicit shape is kept.
-        let (cli, notes) = adjust(
+        let (cli, notes) = ok(adjust(
             &parse(&[
                 "--format",
                 "html",
@@ -401,8 +405,7 @@ mod tests {
             ])
             .unwrap(),
             today(),
-        )
-        .unwrap();
+        ));
         assert_eq!(cli.granularity, Some(Granularity::Week));
         assert_eq!(cli.group_by, ["HttpMethod"]);
         assert!(notes.is_empty());
@@ -410,7 +413,7 @@ mod tests {
 
     #[test]
     fn the_allowance_asks_for_the_month_to_date_per_day() {
-        let (cli, _) = adjust(&parse(&["--allowance", "1000"]).unwrap(), today()).unwrap();
+        let (cli, _) = ok(adjust(&parse(&["--allowance", "1000"]).unwrap(), today()));
         assert_eq!(
             cli.interval.unwrap().to_string(),
             Interval::new(
@@ -488,7 +491,7 @@ mod tests {
     #[test]
     fn top_cuts_every_format_the_same_way() {
         let cli = parse(&["--top", "2", "--by", "429-rate", "--format", "json"]).unwrap();
-        let json = output(&cli, &[], true, None, None, rows()).unwrap();
+        let json = ok(output(&cli, &[], true, None, None, rows()));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         let names: Vec<&str> = value
             .as_array()
@@ -498,7 +501,7 @@ mod tests {
             .collect();
         assert_eq!(names, ["<script>alert(1)</script>", "b"]);
         let cli = parse(&["--top", "2", "--by", "429-rate", "--format", "csv"]).unwrap();
-        let csv = output(&cli, &[], true, None, None, rows()).unwrap();
+        let csv = ok(output(&cli, &[], true, None, None, rows()));
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3, "{csv}");
         assert!(
@@ -506,7 +509,7 @@ mod tests {
             "{csv}"
         );
         let cli = parse(&["--top", "1"]).unwrap();
-        let table = output(&cli, &[], true, None, None, rows()).unwrap();
+        let table = ok(output(&cli, &[], true, None, None, rows()));
         assert!(table.contains("The top 1 of 3 rows by requests"), "{table}");
         assert!(
             table.contains(" b ") && !table.contains("script"),
@@ -517,7 +520,7 @@ mod tests {
     #[test]
     fn json_with_an_allowance_is_one_object_with_rows_and_the_forecast() {
         let cli = parse(&["--allowance", "1000", "--format", "json"]).unwrap();
-        let json = output(&cli, &[], true, None, None, rows()).unwrap();
+        let json = ok(output(&cli, &[], true, None, None, rows()));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["rows"].as_array().unwrap().len(), 3);
         assert_eq!(value["allowance"]["allowance"]["requests_per_month"], 1000);
@@ -532,11 +535,22 @@ mod tests {
     #[test]
     fn the_html_report_escapes_api_strings_everywhere() {
         let cli = parse(&["--format", "html", "--allowance", "100"]).unwrap();
-        let html = output(&cli, &["a note".into()], true, None, Some("DEMO"), rows()).unwrap();
+        let html = ok(output(
+            &cli,
+            &["a note".into()],
+            true,
+            None,
+            Some("DEMO"),
+            rows(),
+        ));
         assert!(!html.contains("<script"), "no live script element");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("Allowance forecast") && html.contains("not billing figures"));
         assert_eq!(html.matches("<svg").count(), 3);
         assert!(html.contains("@media print"));
+        // tests/browser-check.sh loads this page in headless Chromium.
+        if let Some(path) = std::env::var_os("USAGE_REPORT_HOSTILE_HTML") {
+            std::fs::write(path, &html).unwrap();
+        }
     }
 }
