@@ -246,7 +246,8 @@ fn requests_panel(area: &Area, data: &ChartData, context: &ChartContext) -> Draw
         .light_line_style(TRANSPARENT)
         .draw()
         .map_err(fail)?;
-    let width = if n == 1 { 0.3 } else { 0.38 };
+    // One bucket would fill the panel: a bar as wide as in a week's chart reads better.
+    let width = if n == 1 { 0.08 } else { 0.38 };
     for b in 0..n {
         let mut base = 0u64;
         for (i, s) in data.clients.iter().enumerate() {
@@ -394,6 +395,8 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
         );
     }
     let k = data.endpoints.len();
+    // At least five slots, so one or two endpoints are bars, not blocks.
+    let slots = k.max(5);
     let max = data.endpoints[0].1.max(1);
     let labels: Vec<String> = data.endpoints.iter().map(|(l, _)| cut(l, 46)).collect();
     let mut chart = ChartBuilder::on(area)
@@ -402,12 +405,13 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
         .margin_right(40)
         .x_label_area_size(52)
         .y_label_area_size(400)
-        .build_cartesian_2d(0f64..(max as f64 * 1.15), -0.5f64..(k as f64 - 0.5))
+        .build_cartesian_2d(0f64..(max as f64 * 1.15), -0.5f64..(slots as f64 - 0.5))
         .map_err(fail)?;
     let y_label = |v: &f64| -> String {
         let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < k {
-            labels[k - 1 - i as usize].clone()
+        let top = slots - 1;
+        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) <= top && top - (i as usize) < k {
+            labels[top - i as usize].clone()
         } else {
             String::new()
         }
@@ -415,7 +419,7 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(k)
+        .y_labels(slots)
         .x_labels(6)
         .y_label_formatter(&y_label)
         .x_label_formatter(&|v| thousands(v.max(0.0).round() as u64))
@@ -427,7 +431,7 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
         .map_err(fail)?;
     let (r, g, b) = PALETTE[0];
     for (i, (_, requests)) in data.endpoints.iter().enumerate() {
-        let y = (k - 1 - i) as f64;
+        let y = (slots - 1 - i) as f64;
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y - 0.35), (*requests as f64, y + 0.35)],

@@ -53,14 +53,15 @@ for name in demo hostile; do
     sed "s#<head>#<head>${probe//$'\n'/ }#" "$page" >"$out/$name.probe.html"
     chrome --dump-dom "file://$out/$name.probe.html" >"$out/$name.dom.html" 2>"$out/$name.log"
     chrome --screenshot="$out/$name.png" "file://$page" >/dev/null 2>>"$out/$name.log"
-    probe_line=$(grep -o 'charts=[^<]*' "$out/$name.dom.html" || true)
+    probe_line=$(grep -oE 'charts=[0-9x,]* alerts=[0-9]+' "$out/$name.dom.html" || true)
     echo "$name: $probe_line"
     if grep -E "Uncaught|ERROR:CONSOLE|CONSOLE\(" "$out/$name.log"; then
         echo "$name: FAIL: console errors (above)"; failed=1
     fi
-    case "$probe_line" in
-        *charts=*0x*|*x0,*|*x0\ *|"") echo "$name: FAIL: a chart has no size, or the probe did not run"; failed=1 ;;
-    esac
+    # Every chart WIDTHxHEIGHT with both non-zero, and at least one chart.
+    if ! [[ "$probe_line" =~ ^charts=[1-9][0-9]*x[1-9][0-9]*(,[1-9][0-9]*x[1-9][0-9]*)*\ alerts= ]]; then
+        echo "$name: FAIL: a chart has no size, or the probe did not run"; failed=1
+    fi
     case "$probe_line" in *alerts=0) ;; *) echo "$name: FAIL: alert() was called"; failed=1 ;; esac
     size=$(stat -c %s "$out/$name.png" 2>/dev/null || echo 0)
     # A blank 1280x2000 PNG compresses to a few kB; charts and text make it far larger.
