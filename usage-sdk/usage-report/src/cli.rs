@@ -29,7 +29,7 @@ configuration, 130 interrupted.";
 
 /// API usage of a Genesys Cloud organization or OAuth client (Usage API), as a table, CSV or
 /// JSON.
-#[derive(Debug, Parser)]
+#[derive(Clone, Debug, Parser)]
 #[command(name = "usage-report", version, after_help = ENVIRONMENT)]
 pub struct Cli {
     /// The last N full UTC days (default 7); with --summary, the summary's days
@@ -117,6 +117,9 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    #[command(flatten)]
+    pub extras: crate::extras::Extras,
+
     /// Give up waiting for the query after SECS seconds (default 1800, at most 604800); the
     /// message then says how to resume
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
@@ -201,6 +204,8 @@ pub enum Format {
     Csv,
     /// The rows exactly as the API's ApiUsageRow
     Json,
+    /// One self-contained page: parameters, totals, charts, the table
+    Html,
 }
 
 impl Format {
@@ -209,6 +214,7 @@ impl Format {
             Format::Table => "table",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Html => "html",
         }
     }
 }

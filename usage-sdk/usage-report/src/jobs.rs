@@ -37,6 +37,7 @@ pub(crate) async fn run(
     client: &UsageClient,
     poll: &PollPolicy,
     demo_notice: Option<&str>,
+    notes: &[String],
     interrupted: &mut Interrupt,
 ) -> Result<(), Exit> {
     // Fewer, larger pages: each GET counts against the OAuth client's rate limit.
@@ -113,7 +114,7 @@ pub(crate) async fn run(
                 cli,
                 client,
                 poll,
-                demo_notice,
+                (demo_notice, notes),
                 interrupted,
                 &shape,
                 job,
@@ -136,7 +137,7 @@ pub(crate) async fn run(
                 cli,
                 client,
                 poll,
-                demo_notice,
+                (demo_notice, notes),
                 interrupted,
                 &shape,
                 job,
@@ -206,7 +207,7 @@ async fn report<J>(
     cli: &Cli,
     client: &UsageClient,
     poll: &PollPolicy,
-    demo_notice: Option<&str>,
+    (demo_notice, notes): (Option<&str>, &[String]),
     interrupted: &mut Interrupt,
     shape: &Shape<'_>,
     job: J,
@@ -243,14 +244,20 @@ where
         Err(error) => return Err(permission_hint(error, "waiting for the job")),
     };
     let written = tokio::select! {
-        written = write_rows(cli.format, shape, rows, demo_notice) => written,
+        written = async {
+            if cli.extras.collect(cli.format) {
+                write_collected(cli, notes, shape, rows, demo_notice).await
+            } else {
+                write_rows(cli.format, shape, rows, demo_notice).await
+            }
+        } => written,
         _ = &mut *interrupted => {
             return Err(Exit::interrupted(format!(
                 "interrupted while reading the rows of job {}; {}", job.id(), resume()
             )));
         }
     };
-    if let (Some(notice), Format::Csv | Format::Json) = (demo_notice, cli.format) {
+    if let (Some(notice), Format::Csv | Format::Json | Format::Html) = (demo_notice, cli.format) {
         eprintln!("usage-report: {notice}");
     }
     written
@@ -270,7 +277,7 @@ where
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let metrics = shape.metrics.as_deref();
     match format {
-        Format::Table => {
+        Format::Table | Format::Html => {
             let mut all = Vec::new();
             while let Some(row) = rows.next_row().await {
                 all.push((&row?).into());
@@ -303,6 +310,36 @@ where
             emit(out.write_all(b"\n]\n"))?;
         }
     }
+    emit(out.flush())
+}
+
+/// Reads every row, then writes the report of `extras::output` (charts, HTML, forecast, top).
+async fn write_collected<R>(
+    cli: &Cli,
+    notes: &[String],
+    shape: &Shape<'_>,
+    mut rows: Rows<R>,
+    demo_notice: Option<&str>,
+) -> Result<(), Exit>
+where
+    R: Serialize + Send + 'static,
+    for<'r> &'r R: Into<Row>,
+{
+    let mut all = Vec::new();
+    while let Some(row) = rows.next_row().await {
+        let row = row?;
+        all.push(crate::extras::Collected::new(&row, (&row).into()));
+    }
+    let text = crate::extras::output(
+        cli,
+        notes,
+        shape.granularity,
+        shape.metrics.as_deref(),
+        demo_notice,
+        all,
+    )?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    emit(out.write_all(text.as_bytes()))?;
     emit(out.flush())
 }
 

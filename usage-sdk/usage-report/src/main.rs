@@ -12,7 +12,12 @@
 //! Exit codes: 0 success, 1 API or query error (or the deadline passed), 2 bad options or
 //! configuration, 130 interrupted.
 
+mod allowance;
+mod analysis;
+mod chart;
 mod cli;
+mod extras;
+mod html;
 mod jobs;
 mod logging;
 mod render;
@@ -193,6 +198,9 @@ fn genesys_vars() -> Vec<(String, String)> {
 }
 
 async fn run(cli: &Cli) -> Result<(), Exit> {
+    // --chart, --format html and --allowance widen the query (extras.rs says how).
+    let (cli, notes) = extras::adjust(cli, chrono::Utc::now().date_naive())?;
+    let cli = &cli;
     let vars = genesys_vars();
     let demo = if cli.demo {
         if !vars.is_empty() {
@@ -259,6 +267,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
             &client,
             &poll,
             demo_notice.as_deref(),
+            &notes,
             &mut interrupted,
         )
         .await;
@@ -321,6 +330,27 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
         Err(error) => return Err(error.into()),
     };
 
+    if cli.extras.collect(cli.format) {
+        let collected = report
+            .rows
+            .iter()
+            .map(|r| extras::Collected::new(r, r.into()))
+            .collect();
+        let out = extras::output(
+            cli,
+            &notes,
+            cli.granularity.is_some(),
+            metrics.as_deref(),
+            demo_notice.as_deref(),
+            collected,
+        )?;
+        if let (Some(notice), Format::Csv | Format::Json | Format::Html) =
+            (&demo_notice, cli.format)
+        {
+            eprintln!("usage-report: {notice}");
+        }
+        return write_stdout(&out);
+    }
     let mut out = render::render(
         &report.rows,
         cli.format,
@@ -334,9 +364,15 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
                 out = format!("{DEMO_NOTICE} ({why})\n\n{out}\n{DEMO_NOTICE} ({why})\n")
             }
             // CSV and JSON stay machine-clean.
-            Format::Csv | Format::Json => eprintln!("usage-report: {DEMO_NOTICE} ({why})"),
+            Format::Csv | Format::Json | Format::Html => {
+                eprintln!("usage-report: {DEMO_NOTICE} ({why})")
+            }
         }
     }
+    write_stdout(&out)
+}
+
+fn write_stdout(out: &str) -> Result<(), Exit> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(out.as_bytes())

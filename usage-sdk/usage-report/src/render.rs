@@ -96,7 +96,7 @@ pub fn render(
 ) -> String {
     match format {
         Format::Json => serde_json::to_string_pretty(rows).expect("rows serialize to JSON") + "\n",
-        Format::Table | Format::Csv => {
+        Format::Table | Format::Csv | Format::Html => {
             let rows: Vec<Row> = rows.iter().map(Row::from).collect();
             render_rows(&rows, format, granularity, metrics)
         }
@@ -115,6 +115,34 @@ pub fn render_rows(
         Format::Csv => csv(rows, &columns),
         _ => table(rows, &columns),
     }
+}
+
+/// The table's header, cells (with the error shares) and which columns are numbers, for
+/// the HTML report; the strings are raw (the caller escapes them).
+pub fn table_cells(
+    rows: &[Row],
+    granularity: bool,
+    metrics: Option<&[Metric]>,
+) -> (Vec<String>, Vec<Vec<String>>, Vec<bool>) {
+    let columns = Columns::for_rows(rows, granularity, metrics);
+    let mut header = columns.header();
+    header.extend(["4xx %", "5xx %", "429 %"].map(String::from));
+    let cells = rows
+        .iter()
+        .map(|row| {
+            let mut cells = columns.cells(row);
+            cells.extend(shares(
+                row.requests,
+                row.status400,
+                row.status500,
+                row.status429,
+            ));
+            cells
+        })
+        .collect();
+    let first_number = header.len() - 3 - columns.counters.len();
+    let numeric = (0..header.len()).map(|i| i >= first_number).collect();
+    (header, cells, numeric)
 }
 
 /// CSV written a row at a time, with the columns fixed by the query before any row arrives.
