@@ -248,6 +248,11 @@ async fn token_endpoint_errors_surface_error_and_description() {
     assert_eq!(error.as_deref(), Some("unauthorized_client"));
     assert_eq!(description.as_deref(), Some("client is not authorized"));
     assert!(!err.to_string().contains(SECRET));
+    assert_eq!(
+        server.requests_to("POST", "/oauth/token").len(),
+        1,
+        "a 400 is not retried"
+    );
     assert_eq!(server.requests_to("POST", ORG_QUERY).len(), 0);
 }
 

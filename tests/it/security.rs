@@ -92,12 +92,14 @@ async fn secrets_stay_out_of_debug_display_errors_and_trace_logs_on_every_path()
     let clock = ManualClock::new();
     let builder = config(&server.base_url, &clock).client_credentials("bot", SECRET);
     let good = build(builder.clone());
-    good.fetch_results(&org_execution()).await.unwrap();
+    let result = good.fetch_results(&org_execution()).await.unwrap();
     assert_eq!(good.token_requests(), 2, "renewed after the 401");
+    let static_token = build(config(&server.base_url, &clock));
     let mut shown = vec![
         format!("{builder:?}"),
         format!("{:?} {:?}", good.config(), good.config().credentials()),
-        format!("{good:?}"),
+        format!("{good:?} {static_token:?} {:?}", static_token.config()),
+        format!("{result:?}"),
         format!(
             "{:?} {}",
             usage_sdk::Secret::new(SECRET),
@@ -145,8 +147,15 @@ async fn secrets_stay_out_of_debug_display_errors_and_trace_logs_on_every_path()
     let basic = base64(format!("bot:{SECRET}").as_bytes());
     let log = logs.text();
     assert!(
-        log.contains("usage_sdk.attempt") && log.contains("oauth_token"),
-        "nothing logged"
+        [
+            "usage_sdk.call",
+            "usage_sdk.attempt",
+            "oauth_token",
+            "post_usage_query"
+        ]
+        .iter()
+        .all(|expected| log.contains(expected)),
+        "the calls and attempts were not logged"
     );
     shown.push(log);
     for text in shown {
