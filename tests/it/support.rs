@@ -116,7 +116,7 @@ pub struct ErrorCase {
     pub message: &'static str,
 }
 
-/// Every error status the spec declares for the five operations, with a code from its
+/// Every error status the spec declares for each of the eleven operations, with a code from its
 /// `x-inin-error-codes` (reference §3).
 pub const DECLARED_ERRORS: [ErrorCase; 12] = [
     ErrorCase {
