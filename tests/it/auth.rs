@@ -13,7 +13,7 @@ use usage_sdk::{
     RetryPolicy,
 };
 
-use crate::raw_tcp::{Act, RawServer, head};
+use crate::scripted::{Act, RawServer, head};
 use crate::scripted::{Reply, ScriptedServer};
 use crate::support::*;
 

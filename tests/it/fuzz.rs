@@ -19,7 +19,7 @@ use usage_sdk::{
     QueryStatus, RetryPolicy, UsageClient,
 };
 
-use crate::raw_tcp::{Act, RawServer, head};
+use crate::scripted::{Act, RawServer, head};
 use crate::support::{
     ORG_QUERY, ORG_RESULTS, bounded, build, config, org_execution, org_query, report,
 };

@@ -11,7 +11,7 @@ use std::time::Duration;
 use usage_sdk::Error;
 use usage_sdk::time::ManualClock;
 
-use crate::raw_tcp::{Act, RawServer, head};
+use crate::scripted::{Act, RawServer, head};
 use crate::support::*;
 
 const MB_200: u64 = 200 * 1024 * 1024;

@@ -1,6 +1,7 @@
 //! Integration tests of usage-sdk against local servers on loopback (httpmock, scripted
 //! servers and the stand-in), one module per behaviour; shared fixtures live in `support`
-//! (clients, queries, stand-in helpers) and `scripted`/`raw_tcp` (the loopback servers).
+//! (clients, queries, stand-in helpers, child processes) and `scripted` (the loopback
+//! servers: a scripted one and one that misbehaves byte by byte).
 //!
 //! Through the typed `UsageClient`:
 //! - `retries`: what is sent again after 429, 5xx, dropped connections and timeouts, and when.
@@ -26,7 +27,6 @@ mod jobs;
 mod limits;
 mod load;
 mod raw_client;
-mod raw_tcp;
 mod retries;
 mod scripted;
 mod security;

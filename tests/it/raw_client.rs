@@ -791,15 +791,13 @@ fn assert_complete_result(result: &ApiUsageQueryResult) {
     assert_eq!(second.date, Some(expected));
 }
 
-/// The three operations that answer an `ApiUsageQueryResult`.
-fn results_operations(
-    client: &Client,
-) -> Vec<(
-    &'static str,
-    Pin<
-        Box<dyn Future<Output = Result<ResponseValue<ApiUsageQueryResult>, Error<ErrorBody>>> + '_>,
-    >,
-)> {
+/// A call to one of the operations that answer an `ApiUsageQueryResult`.
+type ResultsCall<'a> = Pin<
+    Box<dyn Future<Output = Result<ResponseValue<ApiUsageQueryResult>, Error<ErrorBody>>> + 'a>,
+>;
+
+/// The three operations that answer an `ApiUsageQueryResult`, with their paths.
+fn results_operations(client: &Client) -> Vec<(&'static str, ResultsCall<'_>)> {
     vec![
         (
             "/api/v2/usage/query/{EXECUTION_ID}/results",

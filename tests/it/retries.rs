@@ -19,7 +19,7 @@ use usage_sdk::{
     OAuthClientQuery, OrganizationQuery, PollPolicy, QueryStatus, RetryPolicy, UsageClient,
 };
 
-use crate::raw_tcp::{Act, RawServer, head};
+use crate::scripted::{Act, RawServer, head};
 use crate::scripted::{Reply, ScriptedServer};
 use crate::support::*;
 
@@ -106,7 +106,8 @@ async fn retry_after_beyond_the_cap_or_unparsable_never_stalls_or_panics() {
         .replace("+0000", "GMT");
     // (what, Retry-After, the cap set (None: the default), GETs expected with max_attempts 3,
     // retry_after reported)
-    let cases: Vec<(&str, String, Option<u64>, usize, Option<u64>)> = vec![
+    type Case = (&'static str, String, Option<u64>, usize, Option<u64>);
+    let cases: Vec<Case> = vec![
         (
             "an hour, above the default 180 s cap",
             "3600".into(),
