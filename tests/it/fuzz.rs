@@ -1,7 +1,8 @@
-//! Hostile or odd response bodies never panic (issue #6): a seeded, hand-written generator of
-//! arbitrary bytes and arbitrary JSON (valid-shaped JSON with wrong types, huge numbers,
-//! unknown enum values, deep nesting), decoded into every response type directly and through
-//! the client over loopback.
+//! Hostile or odd response bodies end in a value or a typed error, never a panic: a seeded,
+//! hand-written generator of arbitrary bytes and arbitrary JSON (valid-shaped JSON with wrong
+//! types, huge numbers, unknown enum values, deep nesting), decoded into every response type
+//! directly and through the client over loopback; then hand-picked broken bodies (HTML,
+//! truncated JSON, invalid UTF-8) and the exact error each one gives.
 //!
 //! Hand-written rather than `proptest`: the properties need no shrinking to be legible (a
 //! failure prints the seed and the input), and it keeps a dozen crates out of the shared

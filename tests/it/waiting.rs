@@ -10,8 +10,8 @@ use serde_json::json;
 use usage_sdk::stand_in::{DEMO_CLIENT_ID, Route, RunningStandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
-    Config, Days, Error, Interval, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery,
-    PollPolicy, QueryStatus, UsageClient,
+    Config, Days, Error, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery, PollPolicy,
+    QueryStatus, UsageClient,
 };
 
 use crate::scripted::{Reply, ScriptedServer};
@@ -19,12 +19,6 @@ use crate::support::*;
 
 const EXECUTION: &str = "0d5c2f9e-wait-4c1b-9a7e-5f6a7b8c9d0e";
 const JOB: &str = "0d5c2f9e-job-4c1b-9a7e-5f6a7b8c9d0e";
-
-fn interval() -> Interval {
-    let end = chrono::Utc::now().date_naive();
-    let start = end - chrono::Days::new(7);
-    format!("{start}/{end}").parse().unwrap()
-}
 
 /// A server whose submits answer at once and whose results answer after `stall`.
 async fn stalling_server(stall: Duration) -> ScriptedServer {
@@ -58,7 +52,7 @@ async fn a_stalled_results_response_cannot_hold_a_waiter_past_its_deadline() {
     // only the waiter's deadline can end the wait.
     let server = stalling_server(Duration::from_secs(60)).await;
     let client = real_time_client(&server, Duration::from_secs(3));
-    let query = OrganizationQuery::builder(interval()).build().unwrap();
+    let query = OrganizationQuery::builder(recent_week()).build().unwrap();
     let started = Instant::now();
     let err = client.organization_usage(&query).await.unwrap_err();
     let took = started.elapsed();
@@ -75,7 +69,9 @@ async fn a_stalled_results_response_cannot_hold_a_waiter_past_its_deadline() {
 async fn a_stalled_job_poll_ends_in_a_job_deadline_error_carrying_the_job_id() {
     let server = stalling_server(Duration::from_secs(60)).await;
     let client = real_time_client(&server, Duration::from_secs(1));
-    let query = OrganizationJobQuery::builder(interval()).build().unwrap();
+    let query = OrganizationJobQuery::builder(recent_week())
+        .build()
+        .unwrap();
     let started = Instant::now();
     let err = client.organization_aggregates(&query).await.unwrap_err();
     assert!(
@@ -115,7 +111,7 @@ async fn any_deadline_is_safe_and_an_unrepresentable_one_means_no_deadline() {
                 .unwrap(),
         )
         .unwrap();
-        let query = OrganizationQuery::builder(interval()).build().unwrap();
+        let query = OrganizationQuery::builder(recent_week()).build().unwrap();
         let result = client.organization_usage(&query).await;
         if deadline == Duration::ZERO {
             assert!(
