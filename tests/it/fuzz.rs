@@ -1,7 +1,8 @@
-//! Hostile or odd response bodies never panic (issue #6): a seeded, hand-written generator of
-//! arbitrary bytes and arbitrary JSON (valid-shaped JSON with wrong types, huge numbers,
-//! unknown enum values, deep nesting), decoded into every response type directly and through
-//! the client over loopback.
+//! Hostile or odd response bodies end in a value or a typed error, never a panic: a seeded,
+//! hand-written generator of arbitrary bytes and arbitrary JSON (valid-shaped JSON with wrong
+//! types, huge numbers, unknown enum values, deep nesting), decoded into every response type
+//! directly and through the client over loopback; then hand-picked broken bodies (HTML,
+//! truncated JSON, invalid UTF-8) and the exact error each one gives.
 //!
 //! Hand-written rather than `proptest`: the properties need no shrinking to be legible (a
 //! failure prints the seed and the input), and it keeps a dozen crates out of the shared
@@ -19,7 +20,10 @@ use usage_sdk::{
     QueryStatus, RetryPolicy, UsageClient,
 };
 
-use crate::raw_tcp::{Act, RawServer};
+use crate::scripted::{Act, RawServer, head};
+use crate::support::{
+    ORG_QUERY, ORG_RESULTS, bounded, build, config, org_execution, org_query, report,
+};
 
 /// A xorshift64* generator: deterministic per seed, no dependency.
 struct Gen(u64);
@@ -456,4 +460,113 @@ async fn hostile_bodies_through_the_client_end_in_a_value_or_a_typed_error() {
         "{:?}",
         started.elapsed()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-picked bodies that are not what the API defines.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
+    let server = RawServer::start(|request, _| {
+        let json = [("Content-Type", "application/json")];
+        match (request.method.as_str(), request.path()) {
+            ("POST", ORG_QUERY) => Act::respond(
+                202,
+                &[("Content-Type", "text/html"), ("ININ-Correlation-Id", "corr-html")],
+                "<html><body>Service maintenance</body></html>",
+            ),
+            ("GET", ORG_RESULTS) => Act::respond(
+                200,
+                &json,
+                r#"{"queryStatus":"Complete","results":[{"clientId":"c"#,
+            ),
+            ("GET", "/api/v2/usage/query/utf8/results") => {
+                Act::respond(200, &json, b"{\"queryStatus\":\"Comp\xff\xfete\"}".to_vec())
+            }
+            ("GET", "/api/v2/usage/query/utf8-error/results") => {
+                let mut bytes = head(500, &json, Some(12)).into_bytes();
+                bytes.extend_from_slice(b"\xff\xfe\xfd{\"code\":1}");
+                Act::Raw(bytes)
+            }
+            _ => {
+                // A header value that is not UTF-8, on an otherwise fine answer.
+                let body = br#"{"queryStatus":"Running"}"#;
+                let mut bytes = format!(
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\nININ-Correlation-Id: ",
+                    body.len()
+                )
+                .into_bytes();
+                bytes.extend_from_slice(b"\xc3\x28\xff\r\n\r\n");
+                bytes.extend_from_slice(body);
+                Act::Raw(bytes)
+            }
+        }
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = build(config(&server.base_url, &clock));
+    let execution = |id: &str| Execution::organization(ExecutionId::new(id).unwrap());
+
+    let (html, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let err = html.unwrap_err();
+    let Error::Decode(decode) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(decode.status, 202);
+    assert_eq!(decode.correlation_id.as_deref(), Some("corr-html"));
+    assert!(decode.snippet.starts_with("<html>"), "{}", decode.snippet);
+    report(
+        "202 with an HTML body (POST)",
+        "Decode, not retried",
+        1,
+        took,
+    );
+
+    let (truncated, took) = bounded(client.fetch_results(&org_execution())).await;
+    let err = truncated.unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode(d) if d.status == 200
+            && d.source.as_ref().is_some_and(|e| e.is_eof())),
+        "{err:?}"
+    );
+    report("200 with truncated JSON (GET)", "Decode (EOF)", 1, took);
+
+    let (utf8, took) = bounded(client.fetch_results(&execution("utf8"))).await;
+    let err = utf8.unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode(d) if d.status == 200),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains('\u{fffd}'), "lossy snippet: {err}");
+    report(
+        "200 with invalid UTF-8 in a string (GET)",
+        "Decode",
+        1,
+        took,
+    );
+
+    let (utf8_error, took) = bounded(client.fetch_results(&execution("utf8-error"))).await;
+    assert!(
+        matches!(&utf8_error, Err(Error::Api(api)) if api.status == 500 && api.body.is_none()),
+        "{utf8_error:?}"
+    );
+    report(
+        "500 with a non-UTF-8 body (GET)",
+        "Api 500, no body",
+        1,
+        took,
+    );
+
+    let (odd_header, took) = bounded(client.fetch_results(&execution("odd-header"))).await;
+    let result = odd_header.unwrap();
+    assert_eq!(result.query_status, Some(QueryStatus::Running));
+    report(
+        "200 with a non-UTF-8 header value (GET)",
+        "Ok, header ignored",
+        1,
+        took,
+    );
+
+    assert_eq!(server.requests().len(), 5, "no decode failure was retried");
 }

@@ -1,18 +1,35 @@
-//! Integration tests of usage-sdk against local servers on loopback (httpmock and the stand-in).
-//! One module per area; shared fixtures live in `support`.
+//! Integration tests of usage-sdk against local servers on loopback (httpmock, scripted
+//! servers and the stand-in), one module per behaviour; shared fixtures live in `support`
+//! (clients, queries, stand-in helpers, child processes) and `scripted` (the loopback
+//! servers: a scripted one and one that misbehaves byte by byte).
+//!
+//! Through the typed `UsageClient`:
+//! - `retries`: what is sent again after 429, 5xx, dropped connections and timeouts, and when.
+//! - `auth`: tokens fetched, shared, renewed, and token endpoint failures.
+//! - `waiting`: poll schedules, terminal statuses, deadlines and resuming.
+//! - `limits`: response size caps and the memory they protect.
+//! - `security`: secrets out of Debug, errors and logs; redirects; hostile ids.
+//! - `input`: bad caller input refused before any request.
+//! - `end_to_end`: the legacy operations' data against the stand-in.
+//! - `jobs`: aggregates query jobs and simple search, paging to the end.
+//! - `fuzz`: hostile or odd response bodies end in a value or a typed error.
+//! - `load`: many concurrent calls end typed, with flat memory and few tokens.
+//!
+//! Below it and beside it:
+//! - `raw_client`: every generated operation's request and response shapes, table-driven.
+//! - `stand_in`, `stand_in_jobs`: the stand-in server itself, over plain HTTP.
 
-mod client;
-mod clock;
+mod auth;
 mod end_to_end;
 mod fuzz;
+mod input;
 mod jobs;
+mod limits;
 mod load;
-mod logs;
 mod raw_client;
-mod raw_session;
-mod raw_tcp;
-mod reliability;
+mod retries;
 mod scripted;
+mod security;
 mod stand_in;
 mod stand_in_jobs;
 mod support;

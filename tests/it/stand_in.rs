@@ -294,7 +294,8 @@ mod auth {
 
     #[tokio::test]
     async fn api_calls_need_a_valid_unexpired_bearer_token() {
-        let si = start(builder().token_lifetime(Duration::from_millis(300))).await;
+        // Sub-second, but long enough that a loaded machine still uses the token in time.
+        let si = start(builder().token_lifetime(Duration::from_millis(900))).await;
         let results = "/api/v2/usage/query/00000000-0000-4000-8000-000000000000/results";
 
         get(&si, None, results)
@@ -325,7 +326,7 @@ mod auth {
         let valid = get(&si, Some(&token), results).await;
         valid.assert_error(404, "not.found");
 
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
         get(&si, Some(&token), results)
             .await
             .assert_error(401, "bad.credentials");
@@ -389,12 +390,10 @@ mod executions {
 
     #[tokio::test]
     async fn a_queued_status_outside_the_spec_comes_first_when_configured() {
-        let si = start(
-            builder()
-                .queued_for(Duration::from_millis(250))
-                .execution_time(Duration::from_millis(250)),
-        )
-        .await;
+        // Second-long phases, polled at their middles counted from when the submit returned:
+        // a loaded machine may delay each poll by up to ~0.7 s and still see the right phase.
+        let phase = Duration::from_secs(1);
+        let si = start(builder().queued_for(phase).execution_time(phase)).await;
         let token = demo_token(&si).await;
         let uri = submit(
             &si,
@@ -403,11 +402,12 @@ mod executions {
             json!({"interval": WEEK}),
         )
         .await;
+        let submitted = tokio::time::Instant::now();
         let status = |a: Answer| a.body["queryStatus"].as_str().unwrap().to_string();
         assert_eq!(status(get(&si, Some(&token), &uri).await), "Queued");
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep_until(submitted + phase.mul_f64(1.25)).await;
         assert_eq!(status(get(&si, Some(&token), &uri).await), "Running");
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep_until(submitted + phase.mul_f64(2.25)).await;
         assert_eq!(status(get(&si, Some(&token), &uri).await), "Complete");
     }
 
@@ -896,8 +896,9 @@ mod rate_limit {
 
     #[tokio::test]
     async fn each_token_has_a_bucket_and_a_429_says_when_to_retry() {
-        // 2 requests, refilled at 4 per second.
-        let si = start(builder().rate_limit(2, Duration::from_millis(500))).await;
+        // 2 requests, refilled at 1 per second: the first three requests meet an empty bucket
+        // as long as they come within a second, even on a loaded machine.
+        let si = start(builder().rate_limit(2, Duration::from_secs(2))).await;
         let token = demo_token(&si).await;
         let path = "/api/v2/usage/query/x/results";
 
@@ -922,8 +923,8 @@ mod rate_limit {
             .await
             .assert_error(404, "not.found");
 
-        // The bucket refills smoothly: one request fits again after 250 ms.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The bucket refills smoothly: one request fits again after a second.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
         get(&si, Some(&token), path)
             .await
             .assert_error(404, "not.found");

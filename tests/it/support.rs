@@ -2,11 +2,24 @@
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use httpmock::{Mock, MockServer};
 use serde_json::{Value, json};
 use usage_sdk::raw::types::ErrorBody;
 use usage_sdk::raw::{Error, ResponseValue};
+use usage_sdk::stand_in::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningStandIn, StandIn, StandInBuilder,
+};
+use usage_sdk::time::{Clock, ManualClock};
+use usage_sdk::{
+    ApiError, Config, ConfigBuilder, Execution, ExecutionId, GroupBy, Interval, Metric,
+    OAuthClientId, OrganizationQuery, PollPolicy, RetryPolicy, UsageClient,
+};
+
+use crate::scripted::{Recorded, Reply, ScriptedServer};
 
 /// The access token every fixture client presents.
 pub const TOKEN: &str = "test-access-token-0f3c";
@@ -100,7 +113,7 @@ pub struct ErrorCase {
     pub message: &'static str,
 }
 
-/// Every error status the spec declares for the five operations, with a code from its
+/// Every error status the spec declares for each of the eleven operations, with a code from its
 /// `x-inin-error-codes` (reference §3).
 pub const DECLARED_ERRORS: [ErrorCase; 12] = [
     ErrorCase {
@@ -189,4 +202,399 @@ impl ErrorCase {
             "errors": []
         })
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `UsageClient` fixtures: one set of credentials, one query, one execution, one config.
+// ---------------------------------------------------------------------------------------------
+
+/// The OAuth client name the credential fixtures use.
+pub const BOT: &str = "reporting-bot";
+
+/// The client secret the credential fixtures use.
+pub const SECRET: &str = "client-secret-3f9a";
+
+/// The organization query endpoint.
+pub const ORG_QUERY: &str = "/api/v2/usage/query";
+
+/// The organization results endpoint of [`EXECUTION_ID`].
+pub const ORG_RESULTS: &str = "/api/v2/usage/query/9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1/results";
+
+/// No scenario may take longer than this, whatever the server does.
+pub const BOUND: Duration = Duration::from_secs(10);
+
+pub fn interval() -> Interval {
+    "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".parse().unwrap()
+}
+
+/// An organization query that sets every field a caller usually sets.
+pub fn org_query() -> OrganizationQuery {
+    OrganizationQuery::builder(interval())
+        .group_by([GroupBy::OAuthClientId])
+        .metrics([Metric::Requests, Metric::Status200])
+        .build()
+        .unwrap()
+}
+
+/// The organization execution [`EXECUTION_ID`].
+pub fn org_execution() -> Execution {
+    Execution::organization(ExecutionId::new(EXECUTION_ID).unwrap())
+}
+
+/// A config for `base_url` with the static [`TOKEN`], retry waits and polls on `clock`, no
+/// jitter, and a 5 s request timeout.
+pub fn config(base_url: &str, clock: &ManualClock) -> ConfigBuilder {
+    Config::builder()
+        .base_url(base_url)
+        .access_token(TOKEN)
+        .retry(RetryPolicy::default().with_jitter(false))
+        .poll(PollPolicy::default().with_jitter(false))
+        .request_timeout(Duration::from_secs(5))
+        .clock(Arc::new(clock.clone()))
+}
+
+/// [`config`] with client credentials ([`BOT`], [`SECRET`]) instead of a static token.
+pub fn credentials_config(base_url: &str, clock: &ManualClock) -> ConfigBuilder {
+    config(base_url, clock).client_credentials(BOT, SECRET)
+}
+
+pub fn build(builder: ConfigBuilder) -> UsageClient {
+    UsageClient::new(builder.build().unwrap()).unwrap()
+}
+
+/// A client with credentials for `server`, waiting on `clock`.
+pub fn scripted_client(server: &ScriptedServer, clock: &ManualClock) -> UsageClient {
+    build(credentials_config(&server.base_url, clock))
+}
+
+/// Awaits `call` within [`BOUND`]; returns its output and how long it took.
+pub async fn bounded<T>(call: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let out = tokio::time::timeout(BOUND, call)
+        .await
+        .expect("the call must end within the bound, whatever the server does");
+    (out, started.elapsed())
+}
+
+/// One line of the fault-scenario table (run with `--nocapture` to see them).
+pub fn report(scenario: &str, outcome: &str, requests: usize, took: Duration) {
+    eprintln!("scenario | {scenario} | {outcome} | {requests} | {took:.2?}");
+}
+
+/// Whole seconds as durations, for comparing with `ManualClock::sleeps`.
+pub fn secs(values: &[u64]) -> Vec<Duration> {
+    values.iter().copied().map(Duration::from_secs).collect()
+}
+
+/// Fractional seconds as durations, for comparing with `ManualClock::sleeps`.
+pub fn secs_f64(values: &[f64]) -> Vec<Duration> {
+    values.iter().map(|s| Duration::from_secs_f64(*s)).collect()
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+// Scripted answers of the organization query flow.
+
+pub fn submitted(results_uri: &str) -> Reply {
+    Reply::json(
+        202,
+        json!({"executionId": EXECUTION_ID, "resultsUri": results_uri}),
+    )
+}
+
+pub fn running() -> Reply {
+    Reply::json(200, json!({"queryStatus": "Running"}))
+}
+
+pub fn complete() -> Reply {
+    Reply::json(
+        200,
+        json!({"queryStatus": "Complete", "results": [
+            {"clientId": "c1", "clientName": "Reporting bot", "organizationId": "", "userId": "",
+             "templateUri": "", "httpMethod": "", "status200": 110, "status300": 0, "status400": 9,
+             "status429": 5, "status500": 1, "requests": 120, "date": "2026-11-01T00:00:00Z"}
+        ]}),
+    )
+}
+
+/// The org query flow (token, submit, results) with `results` deciding each poll's answer.
+pub fn org_flow(
+    results: impl Fn(usize) -> Reply + Send + Sync + 'static,
+) -> impl Fn(&Recorded, usize) -> Reply {
+    move |request, n| match request.path() {
+        "/oauth/token" => Reply::token(TOKEN, 86_399),
+        ORG_QUERY => submitted(ORG_RESULTS),
+        ORG_RESULTS => results(n),
+        other => Reply::error(404, "not.found", &format!("no route {other}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stand-in, for the typed client end to end.
+// ---------------------------------------------------------------------------------------------
+
+/// One seed for every stand-in of the typed-client tests, so a twin stand-in can reproduce
+/// the tokens issued (see [`secrets_of`]).
+pub const SEED: u64 = 0xE2E0_5EED;
+
+/// A fixed "today", so intervals in these tests always fall inside the data.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+/// Seven full days (Monday to Sunday) well inside the stand-in's data window.
+pub fn week() -> Interval {
+    "2026-11-02T00:00:00Z/2026-11-09T00:00:00Z".parse().unwrap()
+}
+
+/// Instant executions, a pinned date and the default rate limit (300 per minute).
+pub fn stand_in() -> StandInBuilder {
+    StandIn::builder()
+        .seed(SEED)
+        .today(today())
+        .execution_time(Duration::ZERO)
+}
+
+pub async fn start(builder: StandInBuilder) -> RunningStandIn {
+    builder.start().await.expect("the stand-in binds 127.0.0.1")
+}
+
+/// A stand-in with no rate limit whose executions complete at once: faults come only from
+/// what a test injects.
+pub async fn instant_stand_in() -> RunningStandIn {
+    start(
+        StandIn::builder()
+            .no_rate_limit()
+            .execution_time(Duration::ZERO),
+    )
+    .await
+}
+
+/// The demo client's credentials on `si`, no jitter, and `clock` for every wait.
+pub fn si_config(si: &RunningStandIn, clock: Arc<dyn Clock>) -> ConfigBuilder {
+    Config::builder()
+        .base_url(si.base_url())
+        .client_credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        .retry(RetryPolicy::default().with_jitter(false))
+        .poll(PollPolicy::default().with_jitter(false))
+        .clock(clock)
+}
+
+pub fn si_client(si: &RunningStandIn, clock: &ManualClock) -> UsageClient {
+    build(si_config(si, Arc::new(clock.clone())))
+}
+
+pub fn demo() -> OAuthClientId {
+    OAuthClientId::new(DEMO_CLIENT_ID).unwrap()
+}
+
+/// Requests the stand-in received on `/api/v2/…` (everything but the token endpoint).
+pub fn api_requests(si: &RunningStandIn) -> u64 {
+    let stats = si.stats();
+    stats.total_requests() - stats.token_requests()
+}
+
+/// The `ApiError` inside `err`, or a panic that shows what came back instead.
+pub fn api_error(err: &usage_sdk::Error) -> &ApiError {
+    match err {
+        usage_sdk::Error::Api(api) => api,
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+/// Asserts an API error's status and code, and that the correlation id the client reports
+/// is the one the stand-in put in both the header and the body's `contextId`.
+pub fn assert_api_error(err: &usage_sdk::Error, operation: &str, status: u16, code: &str) {
+    let api = api_error(err);
+    assert_eq!(
+        (api.operation, api.status, api.code()),
+        (operation, status, Some(code)),
+        "{err}"
+    );
+    let correlation_id = api.correlation_id.as_deref().expect("a correlation id");
+    assert_eq!(api.context_id(), Some(correlation_id));
+    assert_eq!(err.correlation_id(), Some(correlation_id));
+    assert!(
+        err.to_string()
+            .contains(&format!("[correlation id {correlation_id}]")),
+        "{err}"
+    );
+}
+
+/// A token for the demo client, fetched with plain reqwest.
+pub async fn fetch_token(si: &RunningStandIn) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/token", si.base_url()))
+        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// Every secret `si` knows: its OAuth client secrets and every access token it issued.
+///
+/// The client keeps its tokens to itself, so they are recomputed: the stand-in's token
+/// generator is seeded and advances only when it issues a token, so a twin with the same seed
+/// issues the same tokens in the same order.
+pub async fn secrets_of(si: &RunningStandIn) -> Vec<String> {
+    let mut secrets: Vec<String> = si
+        .oauth_clients()
+        .iter()
+        .map(|c| c.secret.clone())
+        .collect();
+    let twin = start(stand_in()).await;
+    for _ in 0..si.stats().tokens_issued {
+        secrets.push(fetch_token(&twin).await);
+    }
+    secrets
+}
+
+/// Asserts that no secret of `si` appears in the Display or Debug of `errors` or of their
+/// sources.
+pub async fn assert_secret_free(si: &RunningStandIn, errors: &[&usage_sdk::Error]) {
+    let secrets = secrets_of(si).await;
+    assert!(secrets.iter().any(|s| s == DEMO_CLIENT_SECRET));
+    for err in errors {
+        let mut texts = vec![err.to_string(), format!("{err:?}")];
+        let mut source = std::error::Error::source(*err);
+        while let Some(inner) = source {
+            texts.push(inner.to_string());
+            texts.push(format!("{inner:?}"));
+            source = inner.source();
+        }
+        for text in &texts {
+            for (n, secret) in secrets.iter().enumerate() {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "secret #{n} appears in an error: {text}"
+                );
+            }
+            assert!(!text.contains("Bearer "), "{text}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: resident memory is per process, and this test binary runs many tests at
+// once, so a memory bound is checked in a child that runs one ignored test alone.
+// ---------------------------------------------------------------------------------------------
+
+/// Runs this test binary again with only the ignored test `test` (its full path), `env` set,
+/// within `limit`; echoes the child's stderr lines that start with one of `echo`, and fails
+/// unless the child ran that one test and it passed.
+pub fn run_alone_in_a_child_process(test: &str, env: (&str, &str), limit: Duration, echo: &[&str]) {
+    let started = Instant::now();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env.0, env.1)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded: a hung child is killed, and the test fails.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("{test} did not finish in {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    for line in stderr
+        .lines()
+        .filter(|l| echo.iter().any(|prefix| l.starts_with(prefix)))
+    {
+        eprintln!("{line}");
+    }
+    assert!(status.success(), "{test} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{test} did not run:\n{stdout}");
+}
+
+/// A field of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`, …).
+pub fn proc_status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A typed client with the demo credentials of a stand-in.
+pub async fn stand_in_client(stand_in: &RunningStandIn, clock: &ManualClock) -> UsageClient {
+    let demo = stand_in.demo_client();
+    build(
+        config(&stand_in.base_url(), clock)
+            .client_credentials(demo.id.clone(), demo.secret.clone()),
+    )
+}
+
+/// The last seven full days: within the year the aggregates jobs accept.
+pub fn recent_week() -> Interval {
+    let end = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    let start = end - chrono::Days::new(7);
+    format!("{start}/{end}").parse().unwrap()
 }

@@ -1,25 +1,24 @@
-//! Deadlines of the waiters: the whole wait, whatever the transport is doing, and safe for
-//! any duration a caller can pass.
+//! The waiters: the poll schedule, `Running`/`Queued` (or any status not in the spec) as not
+//! finished, `Failed` as a typed error, deadlines over the whole wait whatever the transport
+//! is doing and safe for any duration a caller can pass, resuming by execution id without
+//! resubmitting, and no polling once a waiter is dropped.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use usage_sdk::stand_in::{DEMO_CLIENT_ID, Route, RunningStandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
-    Config, Error, Interval, OrganizationJobQuery, OrganizationQuery, PollPolicy, UsageClient,
+    Config, Days, Error, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery, PollPolicy,
+    QueryStatus, UsageClient,
 };
 
 use crate::scripted::{Reply, ScriptedServer};
+use crate::support::*;
 
 const EXECUTION: &str = "0d5c2f9e-wait-4c1b-9a7e-5f6a7b8c9d0e";
 const JOB: &str = "0d5c2f9e-job-4c1b-9a7e-5f6a7b8c9d0e";
-
-fn interval() -> Interval {
-    let end = chrono::Utc::now().date_naive();
-    let start = end - chrono::Days::new(7);
-    format!("{start}/{end}").parse().unwrap()
-}
 
 /// A server whose submits answer at once and whose results answer after `stall`.
 async fn stalling_server(stall: Duration) -> ScriptedServer {
@@ -53,7 +52,7 @@ async fn a_stalled_results_response_cannot_hold_a_waiter_past_its_deadline() {
     // only the waiter's deadline can end the wait.
     let server = stalling_server(Duration::from_secs(60)).await;
     let client = real_time_client(&server, Duration::from_secs(3));
-    let query = OrganizationQuery::builder(interval()).build().unwrap();
+    let query = OrganizationQuery::builder(recent_week()).build().unwrap();
     let started = Instant::now();
     let err = client.organization_usage(&query).await.unwrap_err();
     let took = started.elapsed();
@@ -70,7 +69,9 @@ async fn a_stalled_results_response_cannot_hold_a_waiter_past_its_deadline() {
 async fn a_stalled_job_poll_ends_in_a_job_deadline_error_carrying_the_job_id() {
     let server = stalling_server(Duration::from_secs(60)).await;
     let client = real_time_client(&server, Duration::from_secs(1));
-    let query = OrganizationJobQuery::builder(interval()).build().unwrap();
+    let query = OrganizationJobQuery::builder(recent_week())
+        .build()
+        .unwrap();
     let started = Instant::now();
     let err = client.organization_aggregates(&query).await.unwrap_err();
     assert!(
@@ -110,7 +111,7 @@ async fn any_deadline_is_safe_and_an_unrepresentable_one_means_no_deadline() {
                 .unwrap(),
         )
         .unwrap();
-        let query = OrganizationQuery::builder(interval()).build().unwrap();
+        let query = OrganizationQuery::builder(recent_week()).build().unwrap();
         let result = client.organization_usage(&query).await;
         if deadline == Duration::ZERO {
             assert!(
@@ -121,4 +122,222 @@ async fn any_deadline_is_safe_and_an_unrepresentable_one_means_no_deadline() {
             assert_eq!(result.unwrap().polls, 3, "{deadline:?}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schedule, terminal statuses and resuming.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn waiter_polls_running_running_complete_on_the_default_schedule() {
+    let server =
+        ScriptedServer::start(org_flow(|n| if n < 2 { running() } else { complete() })).await;
+    let clock = ManualClock::new();
+    let report = scripted_client(&server, &clock)
+        .organization_usage(&org_query())
+        .await
+        .unwrap();
+
+    assert_eq!(report.polls, 3);
+    assert_eq!(report.execution.id.as_str(), EXECUTION_ID);
+    assert_eq!(report.rows.len(), 1);
+    assert_eq!(report.rows[0].requests, Some(120));
+    assert_eq!(report.rows[0].user_id.as_deref(), Some(""));
+    // First poll a second after submitting, then doubling.
+    assert_eq!(clock.sleeps(), [1, 2, 4].map(Duration::from_secs));
+
+    let posts = server.requests_to("POST", ORG_QUERY);
+    assert_eq!(posts.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"interval": "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z",
+               "metrics": ["Requests", "Status200"], "groupBy": ["OAuthClientId"]})
+    );
+    assert_eq!(
+        posts[0].header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(posts[0].header("content-type"), Some("application/json"));
+    assert_eq!(posts[0].header("api-version"), None);
+    assert!(
+        posts[0]
+            .header("user-agent")
+            .unwrap()
+            .starts_with("usage-sdk/")
+    );
+    assert!(posts[0].header("accept-encoding").unwrap().contains("gzip"));
+    assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), 3);
+}
+
+#[tokio::test]
+async fn dropping_a_waiter_stops_polling() {
+    let server = ScriptedServer::start(org_flow(|_| running())).await;
+    // Real time, short waits: the waiter polls every 20 ms until it is dropped.
+    let client = UsageClient::new(
+        Config::builder()
+            .base_url(&server.base_url)
+            .access_token(TOKEN)
+            .poll(
+                PollPolicy::default()
+                    .with_jitter(false)
+                    .with_delays(Duration::from_millis(20), Duration::from_millis(20)),
+            )
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let waited = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.organization_usage(&org_query()),
+    )
+    .await;
+    assert!(waited.is_err(), "still Running: the waiter was cut off");
+    let polls_at_drop = server.requests_to("GET", ORG_RESULTS).len();
+    assert!(polls_at_drop >= 2, "it was polling: {polls_at_drop}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), polls_at_drop);
+}
+
+/// Polls at 1, 3, 7 and 10 s on the client's clock, then gives up.
+fn ten_second_deadline(si: &RunningStandIn, clock: &ManualClock) -> UsageClient {
+    build(
+        si_config(si, Arc::new(clock.clone())).poll(
+            PollPolicy::default()
+                .with_jitter(false)
+                .with_deadline(Duration::from_secs(10)),
+        ),
+    )
+}
+
+/// Sleeps in real time until `since + at_least` has passed.
+async fn real_time_passes(since: Instant, at_least: Duration) {
+    let until = since + at_least;
+    tokio::time::sleep(until.saturating_duration_since(Instant::now())).await;
+}
+
+#[tokio::test]
+async fn queued_is_not_finished_and_resume_after_the_deadline_gets_the_rows() {
+    // Queued for 300 ms of real time; the four polls on the manual clock take a few ms.
+    let queued = Duration::from_millis(300);
+    let si = start(stand_in().queued_for(queued)).await;
+    let clock = ManualClock::new();
+    let client = ten_second_deadline(&si, &clock);
+    let query = OrganizationQuery::builder(week()).build().unwrap();
+    let submitted_before = Instant::now();
+
+    let err = client.organization_usage(&query).await.unwrap_err();
+
+    let Error::DeadlineExceeded {
+        execution_id,
+        waited,
+        last_status,
+    } = &err
+    else {
+        panic!("expected a deadline error, got {err:?}");
+    };
+    assert_eq!(*waited, Duration::from_secs(10));
+    assert_eq!(last_status, &Some(QueryStatus::Unknown("Queued".into())));
+    assert_eq!(clock.sleeps(), secs(&[1, 2, 4, 3]));
+    assert_eq!(si.stats().requests_to(Route::GetUsageQueryResults), 4);
+    let text = err.to_string();
+    assert!(text.contains(execution_id.as_str()), "{text}");
+    assert!(text.contains("last status Queued"), "{text}");
+
+    real_time_passes(submitted_before, queued + Duration::from_millis(50)).await;
+    let report = client
+        .resume_organization_query(execution_id.clone())
+        .await
+        .unwrap();
+    assert_eq!(&report.execution.id, execution_id);
+    assert_eq!(report.polls, 1);
+    assert!(!report.rows.is_empty());
+    let stats = si.stats();
+    assert_eq!(
+        stats.requests_to(Route::PostUsageQuery),
+        1,
+        "not resubmitted"
+    );
+    assert_eq!(stats.requests_to(Route::GetUsageQueryResults), 5);
+    assert_eq!(stats.executions_started, 1);
+    assert_secret_free(&si, &[&err]).await;
+}
+
+#[tokio::test]
+async fn resume_client_query_after_the_deadline_polls_the_client_results_endpoint() {
+    let running = Duration::from_millis(300);
+    let si = start(stand_in().execution_time(running)).await;
+    let clock = ManualClock::new();
+    let client = ten_second_deadline(&si, &clock);
+    let query = OAuthClientQuery::builder(week()).build().unwrap();
+    let submitted_before = Instant::now();
+
+    let err = client
+        .oauth_client_usage(&demo(), &query)
+        .await
+        .unwrap_err();
+
+    let Error::DeadlineExceeded {
+        execution_id,
+        last_status,
+        ..
+    } = &err
+    else {
+        panic!("expected a deadline error, got {err:?}");
+    };
+    assert_eq!(last_status, &Some(QueryStatus::Running));
+    assert_eq!(err.execution_id(), Some(execution_id));
+    assert_eq!(si.stats().requests_to(Route::GetClientUsageQueryResults), 4);
+
+    real_time_passes(submitted_before, running + Duration::from_millis(50)).await;
+    let report = client
+        .resume_oauth_client_query(demo(), execution_id.clone())
+        .await
+        .unwrap();
+    assert_eq!(report.rows.len(), 1);
+    assert_eq!(report.rows[0].client_id.as_deref(), Some(DEMO_CLIENT_ID));
+    let stats = si.stats();
+    assert_eq!(stats.requests_to(Route::PostClientUsageQuery), 1);
+    assert_eq!(stats.requests_to(Route::GetClientUsageQueryResults), 5);
+    assert_eq!(stats.requests_to(Route::GetUsageQueryResults), 0);
+    assert_secret_free(&si, &[&err]).await;
+}
+
+#[tokio::test]
+async fn a_failed_execution_is_query_failed_with_its_execution_id() {
+    // Only executions for an OAuth client fail: the organization query still completes.
+    let si = start(stand_in().fail_executions_when(|request| request.client_id.is_some())).await;
+    let client = si_client(&si, &ManualClock::new());
+    let org = client
+        .organization_usage(&OrganizationQuery::builder(week()).build().unwrap())
+        .await
+        .unwrap();
+    assert!(!org.rows.is_empty());
+
+    let execution = client
+        .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
+        .await
+        .unwrap();
+    let failed = client.wait_for(&execution).await.unwrap_err();
+    assert!(
+        matches!(&failed, Error::QueryFailed { execution_id } if *execution_id == execution.id),
+        "{failed:?}"
+    );
+    assert!(
+        failed.to_string().contains(execution.id.as_str()),
+        "{failed}"
+    );
+    assert_eq!(
+        si.stats().requests_to(Route::GetClientUsageQueryResults),
+        1,
+        "Failed is final: no more polls"
+    );
+
+    let summary = client
+        .oauth_client_usage_summary(&demo(), Days::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(summary, Error::QueryFailed { .. }), "{summary:?}");
+    assert_eq!(si.stats().executions_started, 3);
+    assert_secret_free(&si, &[&failed, &summary]).await;
 }
