@@ -34,14 +34,15 @@ pub const EXECUTION_ID: &str = "9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1";
 pub const CLIENT_ID: &str = "6f1d5a3e-2c4b-4e8a-9a7d-0b1c2d3e4f50";
 
 /// The generated raw client, pointed at `server` and authenticated with [`TOKEN`], as
-/// `UsageClient::raw` gives it: its requests carry the token; retries are off here so each
-/// test sees exactly one request per call.
+/// `UsageClient::raw` gives it: its requests carry the token; retries and pacing are off here
+/// so each test sees exactly one request per call, sent at once (a 429's `Retry-After` would
+/// otherwise hold back the next operation's request).
 pub fn raw_client(server: &MockServer) -> usage_sdk::raw::Client {
     usage_sdk::UsageClient::new(
         usage_sdk::Config::builder()
             .base_url(server.base_url())
             .access_token(TOKEN)
-            .retry(usage_sdk::RetryPolicy::disabled())
+            .retry(usage_sdk::RetryPolicy::disabled().with_rate_limit_pacing(false))
             .build()
             .expect("a valid config"),
     )
