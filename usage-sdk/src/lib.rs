@@ -48,6 +48,7 @@ mod search;
 pub mod stand_in;
 mod throttle;
 pub mod time;
+mod tls;
 mod transport;
 mod waiter;
 
