@@ -12,8 +12,14 @@ use progenitor_impl::{
     GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
 };
 
-/// Where the spec lives, relative to the workspace root.
+/// Where the spec lives, relative to the workspace root: the one file maintainers edit.
 pub const SPEC_PATH: &str = "spec/usage-api.json";
+/// The copy of the spec that travels inside the usage-sdk package (build.rs reads it, so the
+/// published crate builds from its own tarball), relative to the workspace root.
+/// `cargo xtask regen` keeps it equal to [`SPEC_PATH`]; `--check` fails when they differ.
+pub const PACKAGED_SPEC_PATH: &str = "usage-sdk/spec/usage-api.json";
+/// The same copy, relative to the usage-sdk package root.
+pub const PACKAGED_SPEC_IN_CRATE: &str = "spec/usage-api.json";
 /// Where the reviewed snapshot of the generated client lives, relative to the workspace root.
 pub const SNAPSHOT_PATH: &str = "usage-sdk/generated/usage_api.rs";
 /// File name of the generated client inside `OUT_DIR`.
