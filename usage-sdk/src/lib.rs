@@ -43,6 +43,8 @@ mod query;
 pub mod raw;
 mod region;
 mod retry;
+#[cfg(feature = "schemars")]
+mod schema;
 mod search;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
