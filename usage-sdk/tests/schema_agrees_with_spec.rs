@@ -110,7 +110,10 @@ impl Checker<'_> {
             // values as `examples`, so a newer server value still validates.
             let key = if open_enum { "examples" } else { "enum" };
             if sorted(values) != sorted(ours.get(key).unwrap_or(&Value::Null)) {
-                self.problem(at, format!("{key}: spec {values}, type {:?}", ours.get(key)));
+                self.problem(
+                    at,
+                    format!("{key}: spec {values}, type {:?}", ours.get(key)),
+                );
             }
         }
         if let Some(items) = spec.get("items") {
@@ -124,7 +127,13 @@ impl Checker<'_> {
         }
     }
 
-    fn check_object(&mut self, at: &str, spec: &Value, properties: &Map<String, Value>, ours: &Value) {
+    fn check_object(
+        &mut self,
+        at: &str,
+        spec: &Value,
+        properties: &Map<String, Value>,
+        ours: &Value,
+    ) {
         let empty = Map::new();
         let our_properties = ours
             .get("properties")
@@ -135,13 +144,20 @@ impl Checker<'_> {
         spec_names.sort();
         our_names.sort();
         if spec_names != our_names {
-            self.problem(at, format!("properties: spec {spec_names:?}, type {our_names:?}"));
+            self.problem(
+                at,
+                format!("properties: spec {spec_names:?}, type {our_names:?}"),
+            );
         }
         let required = |v: &Value| {
             let mut names: Vec<String> = v
                 .get("required")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|n| n.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|n| n.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             names.sort();
             names
@@ -149,7 +165,11 @@ impl Checker<'_> {
         if required(spec) != required(ours) {
             self.problem(
                 at,
-                format!("required: spec {:?}, type {:?}", required(spec), required(ours)),
+                format!(
+                    "required: spec {:?}, type {:?}",
+                    required(spec),
+                    required(ours)
+                ),
             );
         }
         for (name, property) in properties {
@@ -186,7 +206,10 @@ fn strip_null(schema: &Value) -> Value {
         }
     }
     if let Some(types) = schema.get("type").and_then(Value::as_array) {
-        let rest: Vec<&Value> = types.iter().filter(|t| t.as_str() != Some("null")).collect();
+        let rest: Vec<&Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .collect();
         if rest.len() == 1 {
             let mut schema = schema.clone();
             schema["type"] = rest[0].clone();
@@ -212,7 +235,11 @@ fn sorted(values: &Value) -> Vec<String> {
 #[test]
 fn every_component_schema_has_a_generated_type_checked_here() {
     let spec = spec();
-    let mut in_spec: Vec<&String> = spec["components"]["schemas"].as_object().unwrap().keys().collect();
+    let mut in_spec: Vec<&String> = spec["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     in_spec.sort();
     let checked: Vec<String> = generated().iter().map(|(n, _)| n.to_string()).collect();
     assert_eq!(in_spec, checked.iter().collect::<Vec<_>>());
@@ -253,11 +280,27 @@ fn a_dropped_property_or_enum_value_is_caught() {
     let mut problems = Vec::new();
     for (name, root) in generated() {
         let empty = Map::new();
-        let definitions = root.get("definitions").and_then(Value::as_object).unwrap_or(&empty);
-        let mut checker = Checker { definitions, problems: Vec::new() };
+        let definitions = root
+            .get("definitions")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let mut checker = Checker {
+            definitions,
+            problems: Vec::new(),
+        };
         checker.check(name, &spec["components"]["schemas"][name], &root);
         problems.extend(checker.problems);
     }
-    assert!(problems.iter().any(|p| p.starts_with("Cursors") && p.contains("extra")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("granularity") && p.contains("Quarter")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("Cursors") && p.contains("extra")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("granularity") && p.contains("Quarter")),
+        "{problems:?}"
+    );
 }

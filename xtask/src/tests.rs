@@ -637,7 +637,10 @@ fn regen_check_fails_when_the_packaged_copy_differs_and_regen_refreshes_it() {
         Outcome::Stale { written: false }
     );
     let diff = String::from_utf8(out).unwrap();
-    assert!(diff.contains(usage_sdk_codegen::PACKAGED_SPEC_PATH), "{diff}");
+    assert!(
+        diff.contains(usage_sdk_codegen::PACKAGED_SPEC_PATH),
+        "{diff}"
+    );
     assert_eq!(
         std::fs::read_to_string(tmp.ws.packaged_spec()).unwrap(),
         "{}\n"

@@ -56,14 +56,33 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
     let object = schema.as_object().expect("a schema object");
     for key in object.keys() {
         let known = [
-            "$schema", "title", "description", "definitions", "type", "properties",
-            "required", "additionalProperties", "items", "enum", "anyOf", "$ref", "format",
-            "examples", "default", "minimum", "maximum",
+            "$schema",
+            "title",
+            "description",
+            "definitions",
+            "type",
+            "properties",
+            "required",
+            "additionalProperties",
+            "items",
+            "enum",
+            "anyOf",
+            "$ref",
+            "format",
+            "examples",
+            "default",
+            "minimum",
+            "maximum",
         ];
-        assert!(known.contains(&key.as_str()), "{at}: keyword {key} not supported here");
+        assert!(
+            known.contains(&key.as_str()),
+            "{at}: keyword {key} not supported here"
+        );
     }
     if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
-        let name = reference.strip_prefix("#/definitions/").expect("a local definition");
+        let name = reference
+            .strip_prefix("#/definitions/")
+            .expect("a local definition");
         let target = &root["definitions"][name];
         assert!(target.is_object(), "{at}: {reference} is not defined");
         return validate(root, target, value, at, errors);
@@ -104,7 +123,10 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
             errors.push(format!("{at}: {value} is not one of {values:?}"));
         }
     }
-    if let (Some(format), false) = (object.get("format").and_then(Value::as_str), value.is_null()) {
+    if let (Some(format), false) = (
+        object.get("format").and_then(Value::as_str),
+        value.is_null(),
+    ) {
         let ok = match format {
             "date" => value
                 .as_str()
@@ -189,9 +211,18 @@ async fn the_json_rows_validate_against_the_printed_schema_for_each_api_and_scop
     let env = configured_for(&api);
     let client = api.demo_client().id.clone();
     for (args, row_type) in [
-        (vec!["--group-by", "OauthClientId,HttpMethod,TemplateUri"], "OrganizationPublicApiUsage"),
-        (vec!["--client", &client, "--group-by", "TemplateUri"], "ClientPublicApiUsage"),
-        (vec!["--api", "legacy", "--group-by", "OAuthClientId"], "ApiUsageRow"),
+        (
+            vec!["--group-by", "OauthClientId,HttpMethod,TemplateUri"],
+            "OrganizationPublicApiUsage",
+        ),
+        (
+            vec!["--client", &client, "--group-by", "TemplateUri"],
+            "ClientPublicApiUsage",
+        ),
+        (
+            vec!["--api", "legacy", "--group-by", "OAuthClientId"],
+            "ApiUsageRow",
+        ),
     ] {
         let (rows, schema) = rows_and_schema(&args, &env).await;
         assert_eq!(schema["type"], "array", "{args:?}: an array of rows");
@@ -200,7 +231,10 @@ async fn the_json_rows_validate_against_the_printed_schema_for_each_api_and_scop
             format!("#/definitions/{row_type}"),
             "{args:?}"
         );
-        assert!(!rows.as_array().unwrap().is_empty(), "{args:?}: some rows to check");
+        assert!(
+            !rows.as_array().unwrap().is_empty(),
+            "{args:?}: some rows to check"
+        );
         let found = errors(&schema, &rows);
         assert!(found.is_empty(), "{args:?}:\n{}", found.join("\n"));
     }
@@ -215,7 +249,14 @@ async fn a_row_that_breaks_the_schema_is_reported() {
     ]);
     let found = errors(&schema, &bad);
     for field in ["date", "requestCount", "httpMethod"] {
-        assert!(found.iter().any(|e| e.contains(field)), "{field}: {found:?}");
+        assert!(
+            found.iter().any(|e| e.contains(field)),
+            "{field}: {found:?}"
+        );
     }
-    assert!(errors(&schema, &serde_json::json!({})).iter().any(|e| e.contains("array")));
+    assert!(
+        errors(&schema, &serde_json::json!({}))
+            .iter()
+            .any(|e| e.contains("array"))
+    );
 }

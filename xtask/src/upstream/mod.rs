@@ -208,7 +208,8 @@ pub fn import(
         return Ok(imported(false));
     }
     // The package's copy of the spec follows the spec (build.rs reads the copy).
-    let copy_stale = regen::read_or_empty(&ws.packaged_spec()).map_err(ImportError::Io)? != new_spec;
+    let copy_stale =
+        regen::read_or_empty(&ws.packaged_spec()).map_err(ImportError::Io)? != new_spec;
     if spec_diff.is_empty() && client_diff.is_empty() && !copy_stale {
         return Ok(imported(false));
     }
