@@ -118,10 +118,10 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
             return;
         }
     }
-    if let Some(values) = object.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
-            errors.push(format!("{at}: {value} is not one of {values:?}"));
-        }
+    if let Some(values) = object.get("enum").and_then(Value::as_array)
+        && !values.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {values:?}"));
     }
     if let (Some(format), false) = (
         object.get("format").and_then(Value::as_str),
