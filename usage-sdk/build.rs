@@ -1,5 +1,9 @@
 //! Generates the raw client from `spec/usage-api.json` into `OUT_DIR`.
 //!
+//! It reads the package's own copy (`usage-sdk/spec/usage-api.json`, kept equal to the
+//! workspace's `spec/` by `cargo xtask regen`), never a path outside the package, so the
+//! published crate builds from its tarball.
+//!
 //! Cargo re-runs this only when the spec changes (or usage-sdk-codegen, which holds the
 //! generator settings, is rebuilt), so a no-op build does no code generation.
 
@@ -7,7 +11,7 @@ use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let spec = manifest_dir.join("..").join(usage_sdk_codegen::SPEC_PATH);
+    let spec = manifest_dir.join(usage_sdk_codegen::PACKAGED_SPEC_IN_CRATE);
     println!("cargo:rerun-if-changed={}", spec.display());
     println!("cargo:rerun-if-changed=build.rs");
 

@@ -1,7 +1,7 @@
 //! Benchmarks with targets (issue #5), each against a baseline measured in the same run.
 //!
 //! ```text
-//! cargo bench -p usage-sdk --features stand-in --bench targets            # all five, ~5 min
+//! cargo bench -p usage-sdk --features stand-in --bench targets            # all five, ~20 min (build ~15)
 //! cargo bench -p usage-sdk --features stand-in --bench targets -- overhead decode
 //! cargo bench -p usage-sdk --features stand-in --bench targets -- stream
 //! ```
@@ -28,7 +28,10 @@
 //!    (the default; the measured row) and off (for comparison).
 //! 4. `build`: a clean `cargo build -p usage-sdk` and a no-op rebuild in their own target
 //!    directory under the system temp dir (the shared `target/` is left alone), and the size
-//!    of a release `usage-report` program.
+//!    of a release `usage-report` program. Then what a consumer pays: the clean dev build of a
+//!    scratch crate outside the workspace making one call through usage-sdk, versus the same
+//!    call on plain reqwest + serde + tokio with the same TLS stack, each in a fresh target
+//!    directory; targets <= 75 s and <= 1.3x.
 //! 5. `stream`: an organization aggregates job of 1,000,000 rows (1,000 pages of 1,000 rows,
 //!    ~0.5 MB of JSON a page, served from pre-rendered blocks by a loopback server on its own
 //!    thread) read with `organization_aggregates` + `Rows::next_row` and written as CSV lines
@@ -832,11 +835,16 @@ fn workspace_root() -> PathBuf {
 
 /// Runs cargo in the workspace with its own target directory; returns (seconds, stderr).
 fn cargo(target_dir: &Path, args: &[&str]) -> (f64, String) {
+    cargo_in(&workspace_root(), target_dir, args)
+}
+
+/// Runs cargo in `dir` with its own target directory; returns (seconds, stderr).
+fn cargo_in(dir: &Path, target_dir: &Path, args: &[&str]) -> (f64, String) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let started = Instant::now();
     let output = Command::new(cargo)
         .args(args)
-        .current_dir(workspace_root())
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir)
         .env("CARGO_NET_OFFLINE", "true")
         // Not the jobserver of the `cargo bench` that started us: a build of its own.
@@ -869,6 +877,157 @@ fn generated_file(target_dir: &Path) -> Option<(PathBuf, SystemTime)> {
             Some((p, modified))
         })
         .max_by_key(|(_, t)| *t)
+}
+
+/// A consumer's one call through the SDK: a client usage summary, built without the
+/// stand-in (what an application pays to depend on usage-sdk).
+const SDK_CONSUMER_MAIN: &str = r#"use usage_sdk::{Config, Days, OAuthClientId, UsageClient};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::var("USAGE_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:9".into());
+    let config = Config::builder()
+        .base_url(&base)
+        .token_url(format!("{base}/oauth/token"))
+        .client_credentials("id", "secret")
+        .build()?;
+    let client = UsageClient::new(config)?;
+    let id = OAuthClientId::new("6f1c2b1e-0000-4000-8000-00000000c1d0")?;
+    let report = client.oauth_client_usage_summary(&id, Days::new(7)?).await?;
+    println!("{} rows", report.rows.len());
+    Ok(())
+}
+"#;
+
+/// The same call written against plain reqwest + serde + tokio with the SDK's TLS stack
+/// (rustls, ring, platform verifier): the baseline a hand-written client would cost.
+const PLAIN_CONSUMER_MAIN: &str = r#"use std::sync::Arc;
+
+use rustls_platform_verifier::BuilderVerifierExt;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Execution {
+    execution_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    client_id: Option<String>,
+    requests: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Results {
+    query_status: String,
+    #[serde(default)]
+    results: Vec<Row>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::var("USAGE_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:9".into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let http = reqwest::Client::builder().tls_backend_preconfigured(tls).build()?;
+    let id = "6f1c2b1e-0000-4000-8000-00000000c1d0";
+    let execution: Execution = http
+        .get(format!("{base}/api/v2/oauth/clients/{id}/usage/summary"))
+        .query(&[("days", "7")])
+        .bearer_auth("token")
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let results: Results = http
+        .get(format!(
+            "{base}/api/v2/oauth/clients/{id}/usage/query/results/{}",
+            execution.execution_id
+        ))
+        .bearer_auth("token")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let first = results.results.first().map(|r| (&r.client_id, r.requests));
+    println!("{} {} rows {first:?}", results.query_status, results.results.len());
+    Ok(())
+}
+"#;
+
+/// Writes a scratch consumer crate (its own workspace, the repository's lock file as the
+/// starting point so both consumers get the versions CI tests) and returns its directory.
+fn scratch_consumer(base: &Path, name: &str, dependencies: &str, main: &str) -> PathBuf {
+    let dir = base.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("a consumer directory");
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{dependencies}\n[workspace]\n"
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).expect("a manifest");
+    std::fs::write(dir.join("src").join("main.rs"), main).expect("a main.rs");
+    std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock"))
+        .expect("a lock file");
+    dir
+}
+
+/// Clean dev builds of an SDK consumer and of the same consumer on plain reqwest, each in a
+/// fresh target directory, one after the other in this run (same machine load).
+fn bench_consumers(base: &Path, rows: &mut Vec<Row>) {
+    let sdk_path = workspace_root().join("usage-sdk");
+    let sdk = scratch_consumer(
+        base,
+        "sdk-consumer",
+        &format!(
+            "usage-sdk = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n",
+            sdk_path.display().to_string()
+        ),
+        SDK_CONSUMER_MAIN,
+    );
+    let plain = scratch_consumer(
+        base,
+        "plain-consumer",
+        "reqwest = { version = \"0.13.5\", default-features = false, features = [\"json\", \"gzip\", \"rustls-no-provider\", \"http2\", \"query\"] }\n\
+         rustls = { version = \"0.23.46\", default-features = false, features = [\"ring\", \"std\", \"tls12\"] }\n\
+         rustls-platform-verifier = \"0.7.1\"\n\
+         serde = { version = \"1\", features = [\"derive\"] }\n\
+         serde_json = \"1\"\n\
+         tokio = { version = \"1\", features = [\"rt\", \"macros\"] }\n",
+        PLAIN_CONSUMER_MAIN,
+    );
+    let mut measured = Vec::new();
+    for dir in [&sdk, &plain] {
+        let target = dir.join("target");
+        let _ = std::fs::remove_dir_all(&target);
+        println!("build: clean dev build of {} ...", dir.display());
+        let (seconds, _) = cargo_in(dir, &target, &["build"]);
+        println!("build: {} {seconds:.1} s", dir.display());
+        measured.push(seconds);
+    }
+    let (sdk_s, plain_s) = (measured[0], measured[1]);
+    let ratio = sdk_s / plain_s;
+    println!(
+        "build: consumer clean dev build: SDK {sdk_s:.1} s, plain reqwest {plain_s:.1} s, {ratio:.2}x"
+    );
+    rows.push(
+        Row::new(
+            "4d. consumer clean dev build",
+            format!("{sdk_s:.0} s"),
+            format!("{plain_s:.0} s (plain reqwest)"),
+            format!("{ratio:.2}x"),
+            "<= 75 s and <= 1.3x",
+        )
+        .pass(sdk_s <= 75.0 && ratio <= 1.3),
+    );
 }
 
 fn bench_build(rows: &mut Vec<Row>) {
@@ -949,6 +1108,8 @@ fn bench_build(rows: &mut Vec<Row>) {
         )
         .pass(size as f64 <= 25e6),
     );
+
+    bench_consumers(&base, rows);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///`ApiUsageClientQuery`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiUsageClientQuery {
         ///Date granularity of the results
@@ -28,6 +29,7 @@ pub mod types {
         pub metrics: ::std::vec::Vec<ApiUsageClientQueryMetricsItem>,
     }
     ///Date granularity of the results
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -85,6 +87,7 @@ pub mod types {
         }
     }
     ///`ApiUsageClientQueryGroupByItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -145,6 +148,7 @@ pub mod types {
         }
     }
     ///`ApiUsageClientQueryMetricsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -211,6 +215,7 @@ pub mod types {
         }
     }
     ///`ApiUsageOrganizationQuery`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiUsageOrganizationQuery {
         ///Date granularity of the results
@@ -230,6 +235,7 @@ pub mod types {
         pub metrics: ::std::vec::Vec<ApiUsageOrganizationQueryMetricsItem>,
     }
     ///Date granularity of the results
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -287,6 +293,7 @@ pub mod types {
         }
     }
     ///`ApiUsageOrganizationQueryGroupByItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -350,6 +357,7 @@ pub mod types {
         }
     }
     ///`ApiUsageOrganizationQueryMetricsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -416,6 +424,7 @@ pub mod types {
         }
     }
     ///`ApiUsageQueryResult`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ApiUsageQueryResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -430,6 +439,7 @@ pub mod types {
         pub results: ::std::vec::Vec<ApiUsageRow>,
     }
     ///`ApiUsageRow`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ApiUsageRow {
         ///Client Id associated with this query result
@@ -491,6 +501,7 @@ pub mod types {
         pub user_id: ::std::option::Option<::std::string::String>,
     }
     ///`ApiUsageSimpleSearch`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiUsageSimpleSearch {
         ///Behaves like a SQL WHERE with multiple IN operators. Specifies a list of HTTP methods to be queried.
@@ -521,6 +532,7 @@ pub mod types {
         pub template_uris: ::std::vec::Vec<::std::string::String>,
     }
     ///`ApiUsageSimpleSearchHttpMethodsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -605,6 +617,7 @@ pub mod types {
         }
     }
     ///`ApiUsageSimpleSearchMetricsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -680,6 +693,7 @@ pub mod types {
         }
     }
     ///`ClientPublicApiUsage`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ClientPublicApiUsage {
         ///The date of the usage. Dates are represented as an ISO-8601 string. For example: yyyy-MM-dd
@@ -728,6 +742,7 @@ pub mod types {
         pub template_uri: ::std::option::Option<::std::string::String>,
     }
     ///`ClientPublicApiUsageQueryRequest`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ClientPublicApiUsageQueryRequest {
         ///Specify the granularity to aggregate the data to.
@@ -782,6 +797,7 @@ pub mod types {
         pub template_uris: ::std::vec::Vec<::std::string::String>,
     }
     ///Specify the granularity to aggregate the data to.
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -839,6 +855,7 @@ pub mod types {
         }
     }
     ///`ClientPublicApiUsageQueryRequestGroupByItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -899,6 +916,7 @@ pub mod types {
         }
     }
     ///`ClientPublicApiUsageQueryRequestHttpMethodsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -972,6 +990,7 @@ pub mod types {
         }
     }
     ///`ClientPublicApiUsageQueryRequestMetricsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1038,6 +1057,7 @@ pub mod types {
         }
     }
     ///`ClientPublicApiUsageResultsResponse`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ClientPublicApiUsageResultsResponse {
         ///The results of the query.
@@ -1066,6 +1086,7 @@ pub mod types {
         pub self_uri: ::std::option::Option<::std::string::String>,
     }
     ///`ClientUsageQueryResponse`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ClientUsageQueryResponse {
         ///The jobId of the query.
@@ -1086,6 +1107,7 @@ pub mod types {
         pub self_uri: ::std::option::Option<::std::string::String>,
     }
     ///`Cursors`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Cursors {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1094,6 +1116,7 @@ pub mod types {
         pub before: ::std::option::Option<::std::string::String>,
     }
     ///`Detail`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Detail {
         #[serde(
@@ -1118,6 +1141,7 @@ pub mod types {
         pub field_name: ::std::option::Option<::std::string::String>,
     }
     ///`DomainEntityRef`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct DomainEntityRef {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1131,6 +1155,7 @@ pub mod types {
         pub self_uri: ::std::option::Option<::std::string::String>,
     }
     ///`ErrorBody`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ErrorBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1176,6 +1201,7 @@ pub mod types {
         pub status: ::std::option::Option<i32>,
     }
     ///`Limit`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct Limit {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1186,6 +1212,7 @@ pub mod types {
         pub value: ::std::option::Option<i64>,
     }
     ///`OrganizationPublicApiUsage`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct OrganizationPublicApiUsage {
         ///The date of the usage. Dates are represented as an ISO-8601 string. For example: yyyy-MM-dd
@@ -1235,6 +1262,7 @@ pub mod types {
         pub user: ::std::option::Option<UserReference>,
     }
     ///`OrganizationPublicApiUsageQueryRequest`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OrganizationPublicApiUsageQueryRequest {
         ///Specify the granularity to aggregate the data to.
@@ -1296,6 +1324,7 @@ pub mod types {
         pub user_ids: ::std::vec::Vec<::std::string::String>,
     }
     ///Specify the granularity to aggregate the data to.
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1354,6 +1383,7 @@ pub mod types {
         }
     }
     ///`OrganizationPublicApiUsageQueryRequestGroupByItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1421,6 +1451,7 @@ pub mod types {
         }
     }
     ///`OrganizationPublicApiUsageQueryRequestHttpMethodsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1494,6 +1525,7 @@ pub mod types {
         }
     }
     ///`OrganizationPublicApiUsageQueryRequestMetricsItem`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1561,6 +1593,7 @@ pub mod types {
         }
     }
     ///`OrganizationPublicApiUsageResultsResponse`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OrganizationPublicApiUsageResultsResponse {
         ///The results of the query.
@@ -1589,6 +1622,7 @@ pub mod types {
         pub self_uri: ::std::option::Option<::std::string::String>,
     }
     ///`OrganizationUsageQueryResponse`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct OrganizationUsageQueryResponse {
         ///The jobId of the query.
@@ -1609,6 +1643,7 @@ pub mod types {
         pub self_uri: ::std::option::Option<::std::string::String>,
     }
     ///`UsageExecutionResult`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UsageExecutionResult {
         ///The id of the query execution
@@ -1625,6 +1660,7 @@ pub mod types {
         pub results_uri: ::std::option::Option<::std::string::String>,
     }
     ///`UsageQuerySortBy`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UsageQuerySortBy {
         ///The name of the field you want to specify to sort by.
@@ -1638,6 +1674,7 @@ pub mod types {
         pub order: ::std::option::Option<UsageQuerySortByOrder>,
     }
     ///The order to sort by.
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1691,6 +1728,7 @@ pub mod types {
         }
     }
     ///`UserReference`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct UserReference {
         ///The globally unique identifier for the object.

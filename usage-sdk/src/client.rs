@@ -76,7 +76,7 @@ impl Execution {
 impl UsageClient {
     /// A client for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()?
             .connect_timeout(config.timeouts.connect)
             .timeout(config.timeouts.request)
             .user_agent(config.user_agent.clone())

@@ -53,6 +53,8 @@ mod query;
 pub mod raw;
 mod region;
 mod retry;
+#[cfg(feature = "schemars")]
+mod schema;
 mod search;
 mod secret;
 mod session;
@@ -60,6 +62,7 @@ mod session;
 pub mod stand_in;
 mod throttle;
 pub mod time;
+mod tls;
 mod transport;
 mod waiter;
 

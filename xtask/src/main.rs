@@ -1,9 +1,10 @@
 //! Maintainer tasks.
 //!
 //! - `cargo xtask regen` regenerates the raw client from `spec/usage-api.json`, writes it to
-//!   the reviewed snapshot `usage-sdk/generated/usage_api.rs`, and prints a unified diff of what
-//!   changed. `cargo xtask regen --check` writes nothing and exits 1, printing the diff, when
-//!   the snapshot is stale.
+//!   the reviewed snapshot `usage-sdk/generated/usage_api.rs`, copies the spec to
+//!   `usage-sdk/spec/usage-api.json` (the copy the published crate builds from), and prints a
+//!   unified diff of what changed. `cargo xtask regen --check` writes nothing and exits 1,
+//!   printing the diff, when the snapshot or the copy is stale.
 //! - `cargo xtask regen --upstream FILE [--dry-run]` imports the published Genesys Swagger 2.0
 //!   document: it rewrites `spec/usage-api.json` from it, regenerates the snapshot, and prints
 //!   both diffs and a summary that calls out breaking changes (see `upstream/`).
@@ -85,8 +86,9 @@ fn run_regen(
     match regen::regen(ws, check, out)? {
         Outcome::Stale { written: false } => {
             eprintln!(
-                "error: {} is stale: run `cargo xtask regen` and review the diff above",
-                usage_sdk_codegen::SNAPSHOT_PATH
+                "error: {} or {} is stale: run `cargo xtask regen` and review the diff above",
+                usage_sdk_codegen::SNAPSHOT_PATH,
+                usage_sdk_codegen::PACKAGED_SPEC_PATH
             );
             Ok(ExitCode::FAILURE)
         }
@@ -106,8 +108,9 @@ fn run_import(
         Err(e) => {
             let _ = out.flush();
             Err(format!(
-                "{e}\n{} and {} were left untouched",
+                "{e}\n{}, {} and {} were left untouched",
                 usage_sdk_codegen::SPEC_PATH,
+                usage_sdk_codegen::PACKAGED_SPEC_PATH,
                 usage_sdk_codegen::SNAPSHOT_PATH
             ))
         }

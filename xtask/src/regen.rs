@@ -1,4 +1,5 @@
-//! `cargo xtask regen [--check]`: the reviewed snapshot of the generated client.
+//! `cargo xtask regen [--check]`: the reviewed snapshot of the generated client, and the
+//! spec's copy inside the usage-sdk package.
 //!
 //! Every function takes the workspace root as a parameter, so tests run them on a temporary
 //! copy, never on the real tree.
@@ -32,6 +33,11 @@ impl Workspace {
         self.root.join(usage_sdk_codegen::SPEC_PATH)
     }
 
+    /// The spec's copy inside the usage-sdk package.
+    pub fn packaged_spec(&self) -> PathBuf {
+        self.root.join(usage_sdk_codegen::PACKAGED_SPEC_PATH)
+    }
+
     pub fn snapshot(&self) -> PathBuf {
         self.root.join(usage_sdk_codegen::SNAPSHOT_PATH)
     }
@@ -47,9 +53,46 @@ pub enum Outcome {
     },
 }
 
-/// Regenerates the snapshot from the spec; prints the diff to `out`. With `check`, writes
-/// nothing and reports [`Outcome::Stale`] instead.
+/// Regenerates the snapshot from the spec and refreshes the spec's copy in the usage-sdk
+/// package; prints the diffs to `out`. With `check`, writes nothing and reports
+/// [`Outcome::Stale`] instead.
 pub fn regen(ws: &Workspace, check: bool, out: &mut dyn Write) -> Result<Outcome, String> {
+    let copy = sync_packaged_spec(ws, check, out)?;
+    let snapshot = regen_snapshot(ws, check, out)?;
+    Ok(match (copy, snapshot) {
+        (Outcome::UpToDate, Outcome::UpToDate) => Outcome::UpToDate,
+        _ => Outcome::Stale { written: !check },
+    })
+}
+
+/// The copy of the spec that build.rs reads must equal the spec byte for byte.
+fn sync_packaged_spec(ws: &Workspace, check: bool, out: &mut dyn Write) -> Result<Outcome, String> {
+    let spec = std::fs::read_to_string(ws.spec())
+        .map_err(|e| format!("cannot read {}: {e}", ws.spec().display()))?;
+    let copy = read_or_empty(&ws.packaged_spec())?;
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    if copy == spec {
+        return Ok(Outcome::UpToDate);
+    }
+    write!(
+        out,
+        "{}",
+        unified_diff(&copy, &spec, usage_sdk_codegen::PACKAGED_SPEC_PATH)
+    )
+    .map_err(io)?;
+    if check {
+        return Ok(Outcome::Stale { written: false });
+    }
+    if let Some(dir) = ws.packaged_spec().parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    write_atomically(&ws.packaged_spec(), &spec)?;
+    writeln!(out, "wrote {}", usage_sdk_codegen::PACKAGED_SPEC_PATH).map_err(io)?;
+    Ok(Outcome::Stale { written: true })
+}
+
+fn regen_snapshot(ws: &Workspace, check: bool, out: &mut dyn Write) -> Result<Outcome, String> {
     let fresh = usage_sdk_codegen::generate_file(&ws.spec()).map_err(|e| e.to_string())?;
     let current = read_or_empty(&ws.snapshot())?;
     let io = |e: std::io::Error| format!("cannot write output: {e}");

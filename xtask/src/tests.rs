@@ -48,10 +48,11 @@ impl TempWorkspace {
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
         let ws = Workspace::new(dir.join("main"));
-        for path in [ws.spec(), ws.snapshot()] {
+        for path in [ws.spec(), ws.packaged_spec(), ws.snapshot()] {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         }
         std::fs::copy(real().spec(), ws.spec()).unwrap();
+        std::fs::copy(real().packaged_spec(), ws.packaged_spec()).unwrap();
         std::fs::copy(real().snapshot(), ws.snapshot()).unwrap();
         std::fs::create_dir_all(dir.join("shared/reference")).unwrap();
         Self { dir, ws }
@@ -606,6 +607,53 @@ fn regen_check_fails_on_an_added_enum_value_and_passes_after_regen() {
     assert_eq!(
         regen::regen(&tmp.ws, false, &mut out).unwrap(),
         Outcome::Stale { written: true }
+    );
+    let mut out = Vec::new();
+    assert_eq!(
+        regen::regen(&tmp.ws, true, &mut out).unwrap(),
+        Outcome::UpToDate
+    );
+}
+
+// --- issue #11: the spec travels inside the usage-sdk package ----------------------------
+
+#[test]
+fn the_packaged_spec_copy_equals_the_spec() {
+    assert_eq!(
+        std::fs::read_to_string(real().packaged_spec()).unwrap(),
+        checked_in_spec(),
+        "run `cargo xtask regen`"
+    );
+}
+
+#[test]
+fn regen_check_fails_when_the_packaged_copy_differs_and_regen_refreshes_it() {
+    let tmp = TempWorkspace::new();
+    std::fs::write(tmp.ws.packaged_spec(), "{}\n").unwrap();
+
+    let mut out = Vec::new();
+    assert_eq!(
+        regen::regen(&tmp.ws, true, &mut out).unwrap(),
+        Outcome::Stale { written: false }
+    );
+    let diff = String::from_utf8(out).unwrap();
+    assert!(
+        diff.contains(usage_sdk_codegen::PACKAGED_SPEC_PATH),
+        "{diff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.ws.packaged_spec()).unwrap(),
+        "{}\n"
+    );
+
+    let mut out = Vec::new();
+    assert_eq!(
+        regen::regen(&tmp.ws, false, &mut out).unwrap(),
+        Outcome::Stale { written: true }
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.ws.packaged_spec()).unwrap(),
+        checked_in_spec()
     );
     let mut out = Vec::new();
     assert_eq!(

@@ -149,6 +149,11 @@ pub struct Cli {
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL", exclusive = true)]
     pub completions: Option<clap_complete::Shell>,
+
+    /// Print the JSON Schema of what --format json writes (an array of rows: organization
+    /// job rows, client job rows with --client, ApiUsageRow with --api legacy) and exit
+    #[arg(long, conflicts_with_all = ["resume", "summary", "demo"])]
+    pub print_schema: bool,
 }
 
 /// Which Usage API the report asks.

@@ -21,6 +21,7 @@ mod html;
 mod jobs;
 mod logging;
 mod render;
+mod schema;
 mod setup;
 
 use std::io::{IsTerminal, Write};
@@ -106,6 +107,10 @@ fn main() -> ExitCode {
             "usage-report",
             &mut std::io::stdout(),
         );
+        return ExitCode::SUCCESS;
+    }
+    if cli.print_schema {
+        println!("{}", schema::rows_schema(cli.api, cli.client.is_some()));
         return ExitCode::SUCCESS;
     }
     if let Err(message) = logging::init(cli.verbose, cli.log_format) {

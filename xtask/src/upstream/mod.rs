@@ -207,7 +207,10 @@ pub fn import(
         writeln!(out, "dry run: nothing written").map_err(io)?;
         return Ok(imported(false));
     }
-    if spec_diff.is_empty() && client_diff.is_empty() {
+    // The package's copy of the spec follows the spec (build.rs reads the copy).
+    let copy_stale =
+        regen::read_or_empty(&ws.packaged_spec()).map_err(ImportError::Io)? != new_spec;
+    if spec_diff.is_empty() && client_diff.is_empty() && !copy_stale {
         return Ok(imported(false));
     }
     // Both temporary files first, then both renames: a failure while writing leaves both
@@ -215,6 +218,7 @@ pub fn import(
     let mut pending = Vec::new();
     for (changed, path, text) in [
         (!spec_diff.is_empty(), ws.spec(), &new_spec),
+        (copy_stale, ws.packaged_spec(), &new_spec),
         (!client_diff.is_empty(), ws.snapshot(), &new_client),
     ] {
         if !changed {

@@ -1,0 +1,44 @@
+//! `schemars::JsonSchema` for the hand-written open enums (feature `schemars`).
+//!
+//! The generated types derive `JsonSchema` under the same feature (usage-sdk-codegen's
+//! `SCHEMARS_ATTR`); the open enums they use are written by hand, so their schemas are too.
+//! An open enum accepts any string, so its schema is a string with the known values listed
+//! as `examples`, never a closed `enum` that a newer server value would violate.
+
+use schemars::JsonSchema;
+use schemars::r#gen::SchemaGenerator;
+use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject};
+
+use crate::open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
+
+macro_rules! open_enum_schema {
+    ($($ty:ident),* $(,)?) => {$(
+        impl JsonSchema for $ty {
+            fn schema_name() -> String {
+                stringify!($ty).to_string()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                open_string(stringify!($ty), $ty::KNOWN)
+            }
+        }
+    )*};
+}
+
+open_enum_schema!(QueryStatus, JobQueryStatus, UsageHttpMethod, LimitNamespace);
+
+fn open_string(name: &str, known: &[&str]) -> Schema {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        metadata: Some(Box::new(Metadata {
+            description: Some(format!(
+                "`{name}`: one of the known values listed in `examples`, or a newer value the \
+                 server may add (kept verbatim)."
+            )),
+            examples: known.iter().map(|v| serde_json::Value::from(*v)).collect(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+    .into()
+}
