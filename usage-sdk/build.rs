@@ -23,7 +23,20 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"))
-        .join(usage_sdk_codegen::OUT_FILE);
-    std::fs::write(&out, source).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    // The whole file (compared with the reviewed snapshot by a unit test), and its two halves
+    // that the crate compiles: `src/types.rs` and `src/raw.rs`.
+    let (types, client) = usage_sdk_codegen::split_types(&source).unwrap_or_else(|e| {
+        eprintln!("error: cannot split the generated client: {e}");
+        std::process::exit(1);
+    });
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
+    for (name, text) in [
+        (usage_sdk_codegen::OUT_FILE, source.as_str()),
+        (usage_sdk_codegen::OUT_TYPES_FILE, types.as_str()),
+        (usage_sdk_codegen::OUT_CLIENT_FILE, client.as_str()),
+    ] {
+        let out = out_dir.join(name);
+        std::fs::write(&out, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    }
 }

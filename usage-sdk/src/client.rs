@@ -16,10 +16,10 @@ use crate::error::{ApiError, DecodeError, Error, TransportError, snippet};
 use crate::ids::{ExecutionId, OAuthClientId};
 use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
 use crate::raw;
-use crate::raw::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
 use crate::session::{Session, Shared};
 use crate::throttle::Throttle;
 use crate::transport::{AttemptRecord, GiveUpReason, body_too_large, correlation_id};
+use crate::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
 
 /// A client of the Genesys Cloud Usage API. Cheap to clone; clones share the connection pool
 /// and the token cache.

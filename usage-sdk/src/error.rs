@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::ids::{ExecutionId, JobId};
 pub use crate::input::InvalidInput;
 use crate::open_enum::{JobQueryStatus, QueryStatus};
-use crate::raw::types::ErrorBody;
+use crate::types::ErrorBody;
 
 /// Anything that can go wrong in a call to the Usage API.
 #[derive(Debug)]

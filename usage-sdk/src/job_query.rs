@@ -18,7 +18,7 @@ use chrono::{DateTime, Months, TimeDelta, Utc};
 
 use crate::error::Error;
 use crate::query::{Granularity, Interval, Metric, api_enum, check_unique, to_raw};
-use crate::raw::types;
+use crate::types;
 
 /// How many rows one results page holds: 1 to 1000 (the server's maximum).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -29,7 +29,7 @@ use crate::job_query::{OAuthClientJobQuery, OrganizationJobQuery, PageSize};
 use crate::open_enum::JobQueryStatus;
 use crate::paging::{Page, Rows, after_cursor};
 use crate::poller::{Poll, PollPolicy, poll_until};
-use crate::raw::types::{
+use crate::types::{
     ClientPublicApiUsage, ClientPublicApiUsageResultsResponse, ErrorBody,
     OrganizationPublicApiUsage, OrganizationPublicApiUsageResultsResponse,
 };

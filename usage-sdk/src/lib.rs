@@ -64,6 +64,8 @@ mod throttle;
 pub mod time;
 mod tls;
 mod transport;
+#[doc(hidden)]
+pub mod types;
 mod waiter;
 
 pub use client::{Execution, ExecutionScope, UsageClient};
@@ -83,14 +85,14 @@ pub use query::{
     Days, Granularity, GroupBy, Interval, Metric, OAuthClientQuery, OAuthClientQueryBuilder,
     OrganizationQuery, OrganizationQueryBuilder,
 };
-/// The row and result types of every operation, re-exported from [`raw::types`].
-pub use raw::types::{
-    ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
-    OrganizationPublicApiUsage, UserReference,
-};
 pub use region::Region;
 pub use retry::RetryPolicy;
 pub use search::SimpleSearch;
+/// The row and result types of every operation, re-exported from [`raw::types`].
+pub use types::{
+    ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
+    OrganizationPublicApiUsage, UserReference,
+};
 pub use waiter::{PollEvent, UsageReport};
 
 /// The README's examples, compiled as doctests so they cannot rot.

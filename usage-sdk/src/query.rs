@@ -10,7 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Days as ChronoDays, NaiveDate, SecondsFormat, Utc};
 
 use crate::error::Error;
-use crate::raw::types;
+use crate::types;
 
 /// The time range of a query: `start/end`, start strictly before end, both in UTC.
 ///

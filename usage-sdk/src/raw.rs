@@ -19,8 +19,12 @@
 )]
 
 pub use crate::session::Session;
+/// The types of the operations' parameters and responses (compiled as [`crate::types`], so
+/// that the layers below the client can use them).
+#[doc(inline)]
+pub use crate::types;
 
-include!(concat!(env!("OUT_DIR"), "/usage_api.rs"));
+include!(concat!(env!("OUT_DIR"), "/usage_api_client.rs"));
 
 #[cfg(test)]
 mod tests {

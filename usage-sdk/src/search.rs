@@ -9,7 +9,7 @@ use crate::job_query::{PageSize, SimpleSearchQuery};
 use crate::open_enum::QueryStatus;
 use crate::paging::{Page, Rows};
 use crate::poller::{Poll, PollPolicy, poll_until};
-use crate::raw::types::{ApiUsageQueryResult, ApiUsageRow};
+use crate::types::{ApiUsageQueryResult, ApiUsageRow};
 
 /// A submitted simple search: what to poll and page through.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

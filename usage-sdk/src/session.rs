@@ -1,6 +1,6 @@
 //! [`Session`]: the generated client's inner value. It carries what every request of a
 //! [`crate::UsageClient`] shares (configuration, token source, pacing) and what the attempts
-//! of one call saw, so the hooks ([`crate::hooks`]) can authenticate, retry and renew a
+//! of one call saw, so the hooks (`hooks.rs`) can authenticate, retry and renew a
 //! rejected token, and the caller can map a failure with everything the generated error lost.
 //! State goes down through the client and comes back through the same value; nothing is
 //! task-local.
@@ -23,7 +23,7 @@ pub(crate) struct Shared {
     pub(crate) throttle: Option<Arc<Throttle>>,
 }
 
-/// The state a generated [`crate::raw::Client`] made by [`crate::UsageClient::raw`] carries:
+/// The state a generated client made by `UsageClient::raw` carries:
 /// its requests get the client's token (renewed once after a 401), its retries and its
 /// pacing. Opaque.
 #[derive(Clone)]

@@ -1,6 +1,6 @@
 //! Sending one request: retries with backoff and `Retry-After`, pacing after a 429, a size
 //! limit on bodies, and a tracing span per attempt, recording what the attempts saw. Used by
-//! the generated client's hooks ([`crate::hooks`]) and by the token request.
+//! the generated client's hooks (`hooks.rs`) and by the token request.
 
 use std::fmt;
 use std::pin::Pin;

@@ -9,7 +9,7 @@ use crate::ids::{ExecutionId, OAuthClientId};
 use crate::open_enum::QueryStatus;
 use crate::poller::{Poll, PollPolicy, poll_until};
 use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
-use crate::raw::types::{ApiUsageQueryResult, ApiUsageRow, Cursors};
+use crate::types::{ApiUsageQueryResult, ApiUsageRow, Cursors};
 
 /// The rows of a completed usage query execution.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,9 +1,8 @@
 //! `cargo xtask layers`: the library's module graph, and a check that it has no import circle.
 //!
 //! A module depends on another when its code (comments aside, since doc links may point
-//! anywhere) names `crate::other`. The generated client is split where it really is: its
-//! `types` (which name only `crate::open_enum`) and the client itself (which carries
-//! `crate::session::Session`), so `error` may use `raw::types` without depending on the client.
+//! anywhere) names `crate::other`. The generated file is compiled as two modules, as
+//! build.rs splits it: its types (`src/types.rs`) and the client (`src/raw.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -27,11 +26,6 @@ fn references(text: &str, this: &str) -> BTreeSet<String> {
             .chars()
             .take_while(|c| c.is_ascii_lowercase() || *c == '_')
             .collect();
-        let name = if name == "raw" && rest[name.len()..].starts_with("::types") {
-            "raw::types".to_string()
-        } else {
-            name
-        };
         if !name.is_empty() && name != this {
             found.insert(name);
         }
@@ -66,14 +60,17 @@ pub fn graph(sdk: &Path) -> Result<Graph, String> {
             graph.insert(name.clone(), references(&read(&path)?, &name));
         }
     }
+    // What src/types.rs and src/raw.rs include from OUT_DIR, split as build.rs splits it.
     let generated = read(&sdk.join("generated").join("usage_api.rs"))?;
-    let split = generated
-        .find("pub struct Client")
-        .ok_or("the generated client has no `pub struct Client`")?;
-    let types = references(&generated[..split], "raw");
-    let client = references(&generated[split..], "raw");
-    graph.insert("raw::types".into(), types);
-    graph.entry("raw".into()).or_default().extend(client);
+    let (types, client) = usage_sdk_codegen::split_types(&generated)?;
+    graph
+        .entry("types".into())
+        .or_default()
+        .extend(references(&types, "types"));
+    graph
+        .entry("raw".into())
+        .or_default()
+        .extend(references(&client, "raw"));
     let known: BTreeSet<String> = graph.keys().cloned().collect();
     for (name, deps) in graph.iter_mut() {
         deps.retain(|d| known.contains(d) && d != name);
@@ -118,7 +115,9 @@ mod tests {
         for leaf in ["time", "open_enum", "input"] {
             assert!(graph[leaf].is_empty(), "{leaf} -> {:?}", graph[leaf]);
         }
-        assert!(graph["error"].contains("raw::types") && !graph["error"].contains("raw"));
+        // The error type uses the generated types, never the client above it.
+        assert_eq!(graph["types"], ["open_enum".to_string()].into());
+        assert!(graph["error"].contains("types") && !graph["error"].contains("raw"));
     }
 
     #[test]
@@ -130,10 +129,10 @@ mod tests {
         assert_eq!(circles(&graph), vec![vec!["a", "b", "c", "a"]]);
         assert_eq!(
             references(
-                "use crate::b::X; // crate::z\n/// [`crate::y`]\nfn f() { crate::raw::types::T }",
+                "use crate::b::X; // crate::z\n/// [`crate::y`]\nfn f() { crate::raw::T }",
                 "a"
             ),
-            ["b".to_string(), "raw::types".to_string()].into()
+            ["b".to_string(), "raw".to_string()].into()
         );
     }
 }

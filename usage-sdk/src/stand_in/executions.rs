@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::data::SplitMix64;
-use crate::raw::types::ApiUsageRow;
+use crate::types::ApiUsageRow;
 
 /// Whose execution it is: the results path must match.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use super::query::{self, DataWindow, ExecutionRequest, Query};
 use super::rate_limit::{RateLimiter, Verdict};
 use super::{FailurePredicate, Route, StandInBuilder, StandInStats};
 use super::{jobs, simple_search};
-use crate::raw::types::{ErrorBody, Limit};
+use crate::types::{ErrorBody, Limit};
 
 /// Largest request body accepted (the real limit is not published).
 const MAX_BODY: usize = 1 << 20;

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::data::{Counts, Dataset};
 use super::query::{self, DataWindow, QueryError};
 use crate::query::{Granularity, Metric};
-use crate::raw::types::{
+use crate::types::{
     ClientPublicApiUsage, DomainEntityRef, OrganizationPublicApiUsage, UserReference,
 };
 

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::auth;
 use super::data::{SplitMix64, mix};
 use super::query::QueryError;
-use crate::raw::types::ErrorBody;
+use crate::types::ErrorBody;
 
 /// How a job ends, for [`super::RunningStandIn::next_jobs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::data::{Counts, Dataset};
 use crate::query::{Granularity, GroupBy as Dimension, Metric};
-use crate::raw::types::ApiUsageRow;
+use crate::types::ApiUsageRow;
 
 /// A rejected request: always a 400 with an `ErrorBody.code`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::data::{Counts, Dataset};
 use super::jobs::{check_values, interval, object, strings};
 use super::query::{DataWindow, QueryError};
-use crate::raw::types::ApiUsageRow;
+use crate::types::ApiUsageRow;
 
 /// "The number of records is limited to 20,000 results."
 pub(crate) const MAX_ROWS: usize = 20_000;
