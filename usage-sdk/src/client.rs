@@ -267,7 +267,8 @@ impl UsageClient {
     }
 }
 
-fn execution_id(
+/// The execution id of a submit response, or a decode error naming `operation`.
+pub(crate) fn execution_id(
     operation: &'static str,
     result: UsageExecutionResult,
 ) -> Result<ExecutionId, Error> {

@@ -2,8 +2,8 @@
 //! polled until `Complete`, whose rows are then read page by page through `cursors.after`.
 //! The server caps a search at 20,000 rows.
 
-use crate::client::UsageClient;
-use crate::error::{DecodeError, Error};
+use crate::client::{UsageClient, execution_id};
+use crate::error::Error;
 use crate::ids::ExecutionId;
 use crate::job_query::{PageSize, SimpleSearchQuery};
 use crate::open_enum::QueryStatus;
@@ -59,15 +59,7 @@ impl UsageClient {
                 raw.post_usage_simplesearch(&body).await
             })
             .await?;
-        let id = ExecutionId::new(submitted.execution_id.unwrap_or_default()).map_err(|e| {
-            Error::Decode(Box::new(DecodeError {
-                operation: OPERATION,
-                status: 200,
-                correlation_id: None,
-                snippet: format!("the response has no usable executionId ({e})"),
-                source: None,
-            }))
-        })?;
+        let id = execution_id(OPERATION, submitted)?;
         Ok(SimpleSearch {
             id,
             page_size: query.page_size(),

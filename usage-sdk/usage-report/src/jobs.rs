@@ -8,14 +8,13 @@ use std::io::Write;
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use usage_sdk::{
-    Error, Interval, JobGroupBy, JobId, JobPollEvent, OAuthClientId, OAuthClientJob,
-    OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows,
-    UsageClient, UsageJob,
+    Error, Interval, JobGroupBy, JobPollEvent, OAuthClientId, OAuthClientJob, OAuthClientJobQuery,
+    OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows, UsageClient, UsageJob,
 };
 
 use crate::cli::{Cli, Format};
 use crate::render::{self, CsvStream, Row};
-use crate::{Exit, shell_word};
+use crate::{Exit, resume_command, written};
 
 type Interrupt = JoinHandle<std::io::Result<()>>;
 
@@ -181,27 +180,6 @@ fn permission_hint(error: Error, doing: &str) -> Exit {
     }
 }
 
-fn how_to_resume(
-    cli: &Cli,
-    job_id: &JobId,
-    client_id: Option<&OAuthClientId>,
-    demo: bool,
-) -> String {
-    if demo {
-        return "the demo stand-in's jobs end with this program, so it cannot be resumed; run \
-                the report again (with a larger --timeout)"
-            .to_string();
-    }
-    let mut command = format!("usage-report --resume {}", shell_word(job_id.as_str()));
-    if let Some(client_id) = client_id {
-        command += &format!(" --client {}", shell_word(client_id.as_str()));
-    }
-    if cli.format != Format::Table {
-        command += &format!(" --format {}", cli.format.name());
-    }
-    format!("resume with (same GENESYSCLOUD_* environment): {command}")
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn report<J>(
     cli: &Cli,
@@ -220,7 +198,15 @@ where
 {
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && !crate::logging::verbose(cli.verbose);
-    let resume = || how_to_resume(cli, job.id(), client_id, demo_notice.is_some());
+    let resume = || {
+        resume_command(
+            cli,
+            "--resume",
+            job.id().as_str(),
+            client_id,
+            demo_notice.is_some(),
+        )
+    };
     let clear = || {
         if progress {
             eprint!("\r\x1b[2K");
@@ -288,29 +274,29 @@ where
                 Some(notice) => format!("{notice}\n\n{table}\n{notice}\n"),
                 None => table,
             };
-            emit(out.write_all(text.as_bytes()))?;
+            written(out.write_all(text.as_bytes()))?;
         }
         Format::Csv => {
             let csv = CsvStream::new(shape.granularity, &shape.columns, metrics);
-            emit(out.write_all(csv.header().as_bytes()))?;
+            written(out.write_all(csv.header().as_bytes()))?;
             while let Some(row) = rows.next_row().await {
-                emit(out.write_all(csv.line(&(&row?).into()).as_bytes()))?;
+                written(out.write_all(csv.line(&(&row?).into()).as_bytes()))?;
             }
         }
         Format::Json => {
             // A JSON array of the API's rows, one per line.
-            emit(out.write_all(b"["))?;
+            written(out.write_all(b"["))?;
             let mut first = true;
             while let Some(row) = rows.next_row().await {
                 let json = serde_json::to_string(&row?).expect("rows serialize to JSON");
                 let separator = if first { "\n  " } else { ",\n  " };
                 first = false;
-                emit(write!(out, "{separator}{json}"))?;
+                written(write!(out, "{separator}{json}"))?;
             }
-            emit(out.write_all(b"\n]\n"))?;
+            written(out.write_all(b"\n]\n"))?;
         }
     }
-    emit(out.flush())
+    written(out.flush())
 }
 
 /// Reads every row, then writes the report of `extras::output` (charts, HTML, forecast, top).
@@ -339,17 +325,8 @@ where
         all,
     )?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    emit(out.write_all(text.as_bytes()))?;
-    emit(out.flush())
-}
-
-/// `usage-report | head` is not a failure; any other write error is.
-fn emit(result: std::io::Result<()>) -> Result<(), Exit> {
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Exit::failed(format!("cannot write the report: {e}"))),
-    }
+    written(out.write_all(text.as_bytes()))?;
+    written(out.flush())
 }
 
 fn show_progress(event: &JobPollEvent<'_>) {

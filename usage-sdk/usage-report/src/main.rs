@@ -379,28 +379,53 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
 
 fn write_stdout(out: &str) -> Result<(), Exit> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .or_else(|e| match e.kind() {
-            // `usage-report | head` is not a failure.
-            std::io::ErrorKind::BrokenPipe => Ok(()),
-            _ => Err(Exit::failed(format!("cannot write the report: {e}"))),
-        })
+    written(
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush()),
+    )
+}
+
+/// A write to stdout: `usage-report | head` is not a failure; any other write error is.
+pub(crate) fn written(result: std::io::Result<()>) -> Result<(), Exit> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Exit::failed(format!("cannot write the report: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The command that picks `execution` up again, or why there is none.
 pub(crate) fn how_to_resume(cli: &Cli, execution: &Execution, demo: bool) -> String {
+    let client = match &execution.scope {
+        ExecutionScope::OAuthClient(client) => Some(client),
+        _ => None,
+    };
+    resume_command(
+        cli,
+        "--api legacy --resume",
+        execution.id.as_str(),
+        client,
+        demo,
+    )
+}
+
+/// `usage-report {resume} ID [--client C] [--format F]`, or why a demo run cannot resume.
+pub(crate) fn resume_command(
+    cli: &Cli,
+    resume: &str,
+    id: &str,
+    client: Option<&usage_sdk::OAuthClientId>,
+    demo: bool,
+) -> String {
     if demo {
-        return "the demo stand-in's executions end with this program, so it cannot be \
-                resumed; run the report again (with a larger --timeout)"
+        return "the demo stand-in's jobs and executions end with this program, so it cannot \
+                be resumed; run the report again (with a larger --timeout)"
             .to_string();
     }
-    let mut command = format!(
-        "usage-report --api legacy --resume {}",
-        shell_word(execution.id.as_str())
-    );
-    if let ExecutionScope::OAuthClient(client) = &execution.scope {
+    let mut command = format!("usage-report {resume} {}", shell_word(id));
+    if let Some(client) = client {
         command += &format!(" --client {}", shell_word(client.as_str()));
     }
     if cli.format != Format::Table {
