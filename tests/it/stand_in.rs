@@ -34,7 +34,7 @@ pub(crate) async fn start(builder: StandInBuilder) -> RunningStandIn {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::new()
+    crate::support::plain_http()
 }
 
 /// `POST /oauth/token` as the Python SDK sends it.
@@ -1083,10 +1083,7 @@ mod http {
         assert!(si.stats().connections == 0);
         drop(si);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let refused = reqwest::Client::new()
-            .get(format!("{url}/oauth/token"))
-            .send()
-            .await;
+        let refused = http().get(format!("{url}/oauth/token")).send().await;
         assert!(refused.is_err(), "nothing listens after drop");
     }
 }

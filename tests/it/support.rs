@@ -467,9 +467,17 @@ pub fn assert_api_error(err: &usage_sdk::Error, operation: &str, status: u16, co
     );
 }
 
+/// A plain reqwest client for the tests' own requests. reqwest is built without a crypto
+/// provider of its own (as in the library, which passes ring to its clients in tls.rs), so
+/// ring is installed as the process's provider first: the tests build no second crypto library.
+pub fn plain_http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A token for the demo client, fetched with plain reqwest.
 pub async fn fetch_token(si: &RunningStandIn) -> String {
-    let response = reqwest::Client::new()
+    let response = plain_http()
         .post(format!("{}/oauth/token", si.base_url()))
         .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
         .header("content-type", "application/x-www-form-urlencoded")

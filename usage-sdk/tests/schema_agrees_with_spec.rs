@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use usage_sdk::open_enum::*;
 use usage_sdk::raw::types::*;
 
-/// The spec the crate was generated from: the package's copy, which build.rs reads.
+/// The spec the crate was generated from: the package's copy (`cargo xtask regen` keeps it current).
 fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/usage-api.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

@@ -2,10 +2,14 @@
 //!
 //! A module depends on another when its code (comments aside, since doc links may point
 //! anywhere) names `crate::other`. The generated file is compiled as two modules, as
-//! build.rs splits it: its types (`src/types.rs`) and the client (`src/raw.rs`).
+//! the build script splits it: its types (`src/types.rs`) and the client (`src/raw.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+// The build script's own splitter (std only), so the graph is of what the crate compiles.
+#[path = "../../usage-sdk/build/split.rs"]
+mod split;
 
 pub type Graph = BTreeMap<String, BTreeSet<String>>;
 
@@ -60,9 +64,9 @@ pub fn graph(sdk: &Path) -> Result<Graph, String> {
             graph.insert(name.clone(), references(&read(&path)?, &name));
         }
     }
-    // What src/types.rs and src/raw.rs include from OUT_DIR, split as build.rs splits it.
+    // What src/types.rs and src/raw.rs include from OUT_DIR, split as the build script does.
     let generated = read(&sdk.join("generated").join("usage_api.rs"))?;
-    let (types, client) = usage_sdk_codegen::split_types(&generated)?;
+    let (types, client) = split::split_types(&generated)?;
     graph
         .entry("types".into())
         .or_default()

@@ -65,7 +65,8 @@ pub fn regen(ws: &Workspace, check: bool, out: &mut dyn Write) -> Result<Outcome
     })
 }
 
-/// The copy of the spec that build.rs reads must equal the spec byte for byte.
+/// The copy of the spec that the build script reads (`build-time-codegen`) must equal the spec
+/// byte for byte.
 fn sync_packaged_spec(ws: &Workspace, check: bool, out: &mut dyn Write) -> Result<Outcome, String> {
     let spec = std::fs::read_to_string(ws.spec())
         .map_err(|e| format!("cannot read {}: {e}", ws.spec().display()))?;

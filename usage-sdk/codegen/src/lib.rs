@@ -1,7 +1,9 @@
 //! The one definition of how usage-sdk's raw client is generated from `spec/usage-api.json`.
 //!
-//! `usage-sdk/build.rs` and `cargo xtask regen` both call [`generate_file`], so the checked-in
-//! snapshot (`usage-sdk/generated/usage_api.rs`) is byte-for-byte what the crate compiles.
+//! `cargo xtask regen` calls [`generate_file`] to write the reviewed snapshot
+//! (`usage-sdk/generated/usage_api.rs`), which usage-sdk compiles by default; with usage-sdk's
+//! `build-time-codegen` feature its build script calls the same function on the spec, so
+//! both builds compile the same text (a unit test in usage-sdk checks it).
 //! Formatting is done with prettyplease, not rustfmt: it is deterministic, pinned by
 //! Cargo.lock, and needs no nightly toolchain.
 
@@ -14,54 +16,15 @@ use progenitor_impl::{
 
 /// Where the spec lives, relative to the workspace root: the one file maintainers edit.
 pub const SPEC_PATH: &str = "spec/usage-api.json";
-/// The copy of the spec that travels inside the usage-sdk package (build.rs reads it, so the
-/// published crate builds from its own tarball), relative to the workspace root.
+/// The copy of the spec that travels inside the usage-sdk package (its build script reads it
+/// with the `build-time-codegen` feature, from the crate's own tarball), relative to the
+/// workspace root.
 /// `cargo xtask regen` keeps it equal to [`SPEC_PATH`]; `--check` fails when they differ.
 pub const PACKAGED_SPEC_PATH: &str = "usage-sdk/spec/usage-api.json";
 /// The same copy, relative to the usage-sdk package root.
 pub const PACKAGED_SPEC_IN_CRATE: &str = "spec/usage-api.json";
 /// Where the reviewed snapshot of the generated client lives, relative to the workspace root.
 pub const SNAPSHOT_PATH: &str = "usage-sdk/generated/usage_api.rs";
-/// File name of the generated `types` module's items inside `OUT_DIR` (see [`split_types`]).
-pub const OUT_TYPES_FILE: &str = "usage_api_types.rs";
-/// File name of the generated client without its `types` module, inside `OUT_DIR`.
-pub const OUT_CLIENT_FILE: &str = "usage_api_client.rs";
-
-/// Splits a generated file into the items of its `pub mod types { ... }` and everything
-/// else, so the crate can compile the types as a module of their own: the error type and the
-/// queries use the types, while the client depends on the layer above them (its inner state),
-/// and one module holding both would tie them into an import circle. prettyplease writes the
-/// module at column 0 and closes it with the first `}` at column 0, which this relies on and
-/// checks.
-pub fn split_types(source: &str) -> Result<(String, String), String> {
-    let lines: Vec<&str> = source.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| *l == "pub mod types {")
-        .ok_or("the generated file has no `pub mod types {` at column 0")?;
-    let end = start
-        + lines[start..]
-            .iter()
-            .position(|l| *l == "}")
-            .ok_or("the generated `types` module is not closed at column 0")?;
-    // Its doc comment and attributes stay behind, dropped with the module line itself.
-    let mut first = start;
-    while first > 0 && (lines[first - 1].starts_with("///") || lines[first - 1].starts_with("#[")) {
-        first -= 1;
-    }
-    let join = |part: &[&str]| part.iter().map(|l| format!("{l}\n")).collect::<String>();
-    let types = join(&lines[start + 1..end]);
-    let client = join(&lines[..first]) + &join(&lines[end + 1..]);
-    if types.contains("super::") {
-        return Err(
-            "the generated types refer to `super::`, which a module of their own lacks".into(),
-        );
-    }
-    Ok((types, client))
-}
-
-/// File name of the generated client inside `OUT_DIR`.
-pub const OUT_FILE: &str = "usage_api.rs";
 
 /// Response enums the server can extend. Each is a named component schema in the spec (a
 /// declared deviation from upstream, whose enums are inline) so that it can be swapped for a
@@ -73,7 +36,7 @@ pub const OPEN_ENUMS: &[(&str, &str)] = &[
     ("LimitNamespace", "crate::open_enum::LimitNamespace"),
 ];
 
-/// The generator settings, shared by build.rs and the xtask.
+/// The generator settings, shared by usage-sdk's build script and the xtask.
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings

@@ -227,6 +227,8 @@ async fn trace_logs_have_a_status_line_per_attempt_and_never_the_secret_or_token
     assert_eq!(stats.tokens_issued, 1);
     let twin = stand_in(seed, Duration::from_millis(300)).await;
     let demo = twin.demo_client();
+    // reqwest has no crypto provider of its own here (as in the library): ring, installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let token: serde_json::Value = http
         .post(format!("{}/oauth/token", twin.base_url()))

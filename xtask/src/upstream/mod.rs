@@ -207,7 +207,7 @@ pub fn import(
         writeln!(out, "dry run: nothing written").map_err(io)?;
         return Ok(imported(false));
     }
-    // The package's copy of the spec follows the spec (build.rs reads the copy).
+    // The package's copy of the spec follows the spec (`build-time-codegen` reads the copy).
     let copy_stale =
         regen::read_or_empty(&ws.packaged_spec()).map_err(ImportError::Io)? != new_spec;
     if spec_diff.is_empty() && client_diff.is_empty() && !copy_stale {
