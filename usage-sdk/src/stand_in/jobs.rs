@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration as Days, Months, NaiveDate, NaiveTime, Utc};
 use serde_json::{Map, Value};
 
 use super::data::{Counts, Dataset};
@@ -19,8 +19,9 @@ use crate::types::{
 };
 
 /// "Start date cannot be more than a year ago." (the request schemas' `interval` in
-/// spec/usage-api.json)
-const MAX_AGE_DAYS: i64 = 365;
+/// spec/usage-api.json): a calendar year, as the client checks it (`job_query.rs`), so the
+/// stand-in never refuses what the client let through (366 days back in a leap year).
+const MAX_AGE: Months = Months::new(12);
 /// "End date cannot be more than 90 days after the start."
 const MAX_SPAN_DAYS: i64 = 90;
 /// The `httpMethods` filter values of both job requests.
@@ -165,7 +166,9 @@ pub(crate) fn check_values(
 pub(crate) fn parse(body: &[u8], client: bool, today: NaiveDate) -> Result<JobQuery, QueryError> {
     let map = object(body)?;
     let (start, end) = interval(&map)?;
-    let oldest = (today - Days::days(MAX_AGE_DAYS))
+    let oldest = today
+        .checked_sub_months(MAX_AGE)
+        .unwrap_or(NaiveDate::MIN)
         .and_time(NaiveTime::MIN)
         .and_utc();
     if start < oldest {
@@ -561,6 +564,18 @@ mod tests {
             "invalid.date"
         );
         assert_eq!(code(r#"{}"#, false), "invalid.date");
+    }
+
+    #[test]
+    fn a_year_back_is_a_calendar_year_as_the_client_counts_it() {
+        // After a leap day, a year is 366 days: the client (job_query.rs) lets through a
+        // start 366 days back, and so must the stand-in; a day more is refused.
+        let after_leap_day = NaiveDate::from_ymd_opt(2028, 3, 1).unwrap();
+        let starting =
+            |day: &str| format!(r#"{{"interval":"{day}T00:00:00Z/2027-03-08T00:00:00Z"}}"#);
+        assert!(parse(starting("2027-03-01").as_bytes(), false, after_leap_day).is_ok());
+        let refused = parse(starting("2027-02-28").as_bytes(), false, after_leap_day);
+        assert_eq!(refused.unwrap_err().code, "invalid.date");
     }
 
     #[test]

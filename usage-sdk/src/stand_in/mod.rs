@@ -37,8 +37,8 @@
 //!   cursors are 24 opaque hex digits tied to their job. A job forced to fail
 //!   ([`RunningStandIn::next_jobs`], [`JobOutcome`]) answers **200** (not 202: it is
 //!   finished) with `{"queryStatus":"Failed","errorBody":{..}}` (`internal.server.error`);
-//!   a cancelled one 200 `{"queryStatus":"Cancelled"}`. The interval must start at most 365
-//!   days before today and span at most 90 days (400 `invalid.date`); days count as in the
+//!   a cancelled one 200 `{"queryStatus":"Cancelled"}`. The interval must start at most a
+//!   calendar year before today and span at most 90 days (400 `invalid.date`); days count as in the
 //!   legacy queries (a day whose first instant lies in `[start, end)`). Filters
 //!   (`templateUris`, `httpMethods`, `platforms`, `userIds`, `oauthClientIds`,
 //!   `organizationIds`) and `sortBy` (any row field, `Asc`/`Desc`; ties keep date-then-
