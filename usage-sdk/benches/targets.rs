@@ -1,7 +1,7 @@
 //! Benchmarks with targets (issue #5), each against a baseline measured in the same run.
 //!
 //! ```text
-//! cargo bench -p usage-sdk --features stand-in --bench targets            # all five, ~20 min (build ~15)
+//! cargo bench -p usage-sdk --features stand-in --bench targets            # all five, ~25 min (build ~20)
 //! cargo bench -p usage-sdk --features stand-in --bench targets -- overhead decode
 //! cargo bench -p usage-sdk --features stand-in --bench targets -- stream
 //! ```
