@@ -273,13 +273,10 @@ pub(crate) fn execution_id(
     result: UsageExecutionResult,
 ) -> Result<ExecutionId, Error> {
     ExecutionId::new(result.execution_id.unwrap_or_default()).map_err(|e| {
-        Error::Decode(Box::new(DecodeError {
+        Error::unusable_response(
             operation,
-            status: 200,
-            correlation_id: None,
-            snippet: format!("the response has no usable executionId ({e})"),
-            source: None,
-        }))
+            format!("the response has no usable executionId ({e})"),
+        )
     })
 }
 

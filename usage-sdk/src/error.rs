@@ -130,10 +130,19 @@ impl Error {
     }
 
     pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
-        Error::InvalidInput(InvalidInput {
-            field,
-            problem: problem.into(),
-        })
+        Error::InvalidInput(InvalidInput::new(field, problem))
+    }
+
+    /// A 200 response of `operation` that parsed but cannot be used (an id missing, a cursor
+    /// that leads nowhere): a decode error saying `what`.
+    pub(crate) fn unusable_response(operation: &'static str, what: String) -> Self {
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status: 200,
+            correlation_id: None,
+            snippet: what,
+            source: None,
+        }))
     }
 }
 

@@ -333,7 +333,7 @@ fn check_filter(field: &'static str, values: &[String]) -> Result<(), Error> {
 
 /// The jobs' interval limits: start at most a year before `now`, end at most 90 days after
 /// the start (`Interval` already ensures start < end).
-pub(crate) fn check_job_interval(interval: Interval, now: DateTime<Utc>) -> Result<(), Error> {
+fn check_job_interval(interval: Interval, now: DateTime<Utc>) -> Result<(), Error> {
     if let Some(year_ago) = now.checked_sub_months(Months::new(12))
         && interval.start() < year_ago
     {

@@ -23,7 +23,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::client::UsageClient;
-use crate::error::{DecodeError, Error};
+use crate::error::Error;
 use crate::ids::{JobId, OAuthClientId};
 use crate::job_query::{OAuthClientJobQuery, OrganizationJobQuery, PageSize};
 use crate::open_enum::JobQueryStatus;
@@ -219,15 +219,25 @@ pub struct JobPollEvent<'a> {
     pub elapsed: Duration,
 }
 
+/// The error of a job page that reports the job `Failed` (with its `errorBody`) or
+/// `Cancelled`, whether met while waiting or while paging.
+fn job_failure<R>(id: &JobId, page: &mut JobPage<R>) -> Option<Error> {
+    match page.status {
+        JobQueryStatus::Failed => Some(Error::JobFailed {
+            job_id: id.clone(),
+            error_body: page.error_body.take().map(Box::new),
+        }),
+        JobQueryStatus::Cancelled => Some(Error::JobCancelled { job_id: id.clone() }),
+        _ => None,
+    }
+}
+
 fn job_id(operation: &'static str, id: String) -> Result<JobId, Error> {
     JobId::new(id).map_err(|e| {
-        Error::Decode(Box::new(DecodeError {
+        Error::unusable_response(
             operation,
-            status: 200,
-            correlation_id: None,
-            snippet: format!("the response has no usable job id ({e})"),
-            source: None,
-        }))
+            format!("the response has no usable job id ({e})"),
+        )
     })
 }
 
@@ -325,14 +335,12 @@ impl UsageClient {
         let poll = Poll {
             fetch: || job.fetch(self, None),
             status: |page: &JobPage<J::Row>| Some(page.status.clone()),
-            finish: |page: JobPage<J::Row>, _polls| match page.status {
-                JobQueryStatus::Succeeded => Some(Ok(page)),
-                JobQueryStatus::Failed => Some(Err(Error::JobFailed {
-                    job_id: id.clone(),
-                    error_body: page.error_body.map(Box::new),
-                })),
-                JobQueryStatus::Cancelled => Some(Err(Error::JobCancelled { job_id: id.clone() })),
-                _ => None,
+            finish: |mut page: JobPage<J::Row>, _polls| {
+                if let Some(failure) = job_failure(id, &mut page) {
+                    Some(Err(failure))
+                } else {
+                    matches!(page.status, JobQueryStatus::Succeeded).then_some(Ok(page))
+                }
             },
             timed_out: |waited, last_status| Error::JobDeadlineExceeded {
                 job_id: id.clone(),
@@ -382,37 +390,13 @@ impl UsageClient {
             move |cursor| {
                 let (client, job) = (client.clone(), job.clone());
                 Box::pin(async move {
-                    let page = job.fetch(&client, Some(&cursor)).await?;
-                    match page.status {
-                        JobQueryStatus::Failed => {
-                            return Err(Error::JobFailed {
-                                job_id: job.id().clone(),
-                                error_body: page.error_body.map(Box::new),
-                            });
-                        }
-                        JobQueryStatus::Cancelled => {
-                            return Err(Error::JobCancelled {
-                                job_id: job.id().clone(),
-                            });
-                        }
-                        _ => {}
-                    }
-                    let following = next(&page)?;
-                    if following.as_deref() == Some(cursor.as_str()) {
-                        // The same cursor again would repeat this page forever.
-                        return Err(Error::Decode(Box::new(DecodeError {
-                            operation: OPERATION,
-                            status: 200,
-                            correlation_id: None,
-                            snippet: format!(
-                                "nextUri repeats the cursor {cursor:?} it was fetched with"
-                            ),
-                            source: None,
-                        })));
+                    let mut page = job.fetch(&client, Some(&cursor)).await?;
+                    if let Some(failure) = job_failure(job.id(), &mut page) {
+                        return Err(failure);
                     }
                     Ok(Page {
+                        next: next(&page)?,
                         rows: page.rows,
-                        next: following,
                     })
                 })
             },

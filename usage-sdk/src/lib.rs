@@ -24,10 +24,12 @@
 //!
 //! Layers, from the wire up (`cargo xtask layers` prints the module graph; it has no circle):
 //! - leaves: `time` (the injectable [`time::Clock`]), [`open_enum`], secrets, [`InvalidInput`],
-//!   ids, and the policies [`RetryPolicy`] and [`PollPolicy`].
+//!   ids, and the [`RetryPolicy`]; the [`PollPolicy`] sits just above them (its poller
+//!   returns [`Error`]).
 //! - `transport`: one request with retries, `Retry-After`, pacing, a body size limit and a
 //!   span per attempt.
-//! - [`raw`]: the client progenitor generates from `spec/usage-api.json` at build time. Its
+//! - [`raw`]: the client progenitor generates from `spec/usage-api.json` (the reviewed
+//!   snapshot, or at build time with the `build-time-codegen` feature). Its
 //!   inner value is a [`raw::Session`] (the client's token source, policies and the call's
 //!   record), which its hooks use: every request gets the token, retries, and one renewal
 //!   after a 401.

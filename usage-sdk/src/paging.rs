@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::error::{DecodeError, Error};
+use crate::error::Error;
 
 /// One page of rows and the cursor of the next, if any.
 pub(crate) struct Page<R> {
@@ -34,6 +34,8 @@ pub struct Rows<R> {
     next: Option<String>,
     fetch: FetchPage<R>,
     in_flight: Option<PageFuture<R>>,
+    /// The cursor of the page in flight (or last fetched).
+    sent: Option<String>,
     operation: &'static str,
     pages: u32,
     done: bool,
@@ -62,6 +64,7 @@ impl<R: Send + 'static> Rows<R> {
             next: first.next,
             fetch: Box::new(fetch),
             in_flight: None,
+            sent: None,
             operation,
             pages: 1,
             done: false,
@@ -105,7 +108,10 @@ impl<R: Send + 'static> Stream for Rows<R> {
             }
             if this.in_flight.is_none() {
                 match this.next.take() {
-                    Some(cursor) => this.in_flight = Some((this.fetch)(cursor)),
+                    Some(cursor) => {
+                        this.in_flight = Some((this.fetch)(cursor.clone()));
+                        this.sent = Some(cursor);
+                    }
                     None => {
                         this.done = true;
                         return Poll::Ready(None);
@@ -119,6 +125,18 @@ impl<R: Send + 'static> Stream for Rows<R> {
             };
             this.in_flight = None;
             match page {
+                // A page that points at the cursor it was fetched with would be served
+                // forever: an error for every paged operation, not a silent end.
+                Ok(page) if page.next.is_some() && page.next == this.sent => {
+                    this.done = true;
+                    let cursor = this.sent.take().unwrap_or_default();
+                    return Poll::Ready(Some(Err(Error::unusable_response(
+                        this.operation,
+                        format!(
+                            "the next page's cursor repeats the cursor {cursor:?} it was fetched with"
+                        ),
+                    ))));
+                }
                 Ok(page) => {
                     this.pages += 1;
                     // An empty page ends the result, whatever cursor it carries: following
@@ -158,16 +176,13 @@ pub(crate) fn after_cursor(operation: &'static str, next_uri: &str) -> Result<St
         })
         .filter(|cursor| !cursor.is_empty())
         .ok_or_else(|| {
-            Error::Decode(Box::new(DecodeError {
+            Error::unusable_response(
                 operation,
-                status: 200,
-                correlation_id: None,
-                snippet: format!(
+                format!(
                     "nextUri {:?} has no after cursor to follow",
                     crate::error::snippet(next_uri.as_bytes(), 200)
                 ),
-                source: None,
-            }))
+            )
         })
 }
 
@@ -230,5 +245,33 @@ mod tests {
         assert!(rows.next_row().await.is_none());
         assert_eq!(fetched.load(Ordering::SeqCst), 2);
         assert_eq!(rows.pages_fetched(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_that_repeats_itself_is_an_error_not_a_loop() {
+        let mut rows = Rows::new(
+            "op",
+            Page {
+                rows: vec![1],
+                next: Some("p2".into()),
+            },
+            |cursor| {
+                Box::pin(async move {
+                    Ok(Page {
+                        rows: vec![2],
+                        next: Some(cursor),
+                    })
+                })
+            },
+        );
+        assert_eq!(rows.next_row().await.unwrap().unwrap(), 1);
+        let err = rows.next_row().await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("repeats the cursor") && message.contains("p2"),
+            "{message}"
+        );
+        assert!(rows.next_row().await.is_none());
     }
 }

@@ -157,11 +157,9 @@ impl UsageClient {
                             execution_id: search.id.clone(),
                         });
                     }
-                    // A cursor that repeats would serve this page forever: stop after it.
-                    let next = next_cursor(&page).filter(|after| *after != cursor);
                     Ok(Page {
+                        next: next_cursor(&page),
                         rows: page.results,
-                        next,
                     })
                 })
             },
