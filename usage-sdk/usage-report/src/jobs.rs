@@ -288,10 +288,12 @@ where
             written(out.write_all(b"["))?;
             let mut first = true;
             while let Some(row) = rows.next_row().await {
-                let json = serde_json::to_string(&row?).expect("rows serialize to JSON");
+                let row = row?;
                 let separator = if first { "\n  " } else { ",\n  " };
                 first = false;
-                written(write!(out, "{separator}{json}"))?;
+                written(out.write_all(separator.as_bytes()))?;
+                // Straight into the buffered output: no String per row.
+                written(serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from))?;
             }
             written(out.write_all(b"\n]\n"))?;
         }

@@ -221,13 +221,16 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
              demo stand-in end with the program that started it",
         ));
     }
-    if cli.api == Api::Legacy {
-        plan(cli)?;
+    // The legacy plan is checked before anything starts (a bad option exits 2 at once).
+    let legacy_plan = if cli.api == Api::Legacy {
+        Some(plan(cli)?)
     } else if cli.summary {
         return Err(Exit::usage(
             "--summary is a legacy operation (GET /api/v2/oauth/clients/{clientId}/usage/summary); add --api legacy",
         ));
-    }
+    } else {
+        None
+    };
     let why = if cli.demo {
         "--demo"
     } else {
@@ -253,7 +256,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
         _stand_in = Some(stand_in);
         builder
     } else {
-        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?
+        Config::from_env()?
     }
     .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")))
     .build()?;
@@ -277,7 +280,9 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
         )
         .await;
     }
-    let plan = plan(cli)?;
+    let Some(plan) = legacy_plan else {
+        unreachable!("the legacy plan is built above for --api legacy, the only other API")
+    };
 
     let submitted = async {
         Ok::<_, Error>(match &plan {

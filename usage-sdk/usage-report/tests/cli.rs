@@ -128,6 +128,14 @@ async fn partial_configurations_exit_2_naming_what_is_missing_with_nothing_on_st
             set(&[("GENESYSCLOUD_ACCESS_TOKEN", "a-token")]),
             "GENESYSCLOUD_REGION",
         ),
+        // A secret without its id: the message names the id and never echoes the secret.
+        (
+            set(&[
+                ("GENESYSCLOUD_REGION", "eu-west-1"),
+                ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "hunter2-not-for-logs"),
+            ]),
+            "GENESYSCLOUD_OAUTHCLIENT_ID",
+        ),
         // Present but empty still counts: missing CI secrets must not turn into demo data.
         (
             set(&[
