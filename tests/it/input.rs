@@ -8,13 +8,13 @@ use usage_sdk::{
     PageSize,
 };
 
-use crate::scripted::{Reply, ScriptedServer};
 use crate::support::*;
 
 #[tokio::test]
 async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request() {
-    let server = ScriptedServer::start(|_, _| Reply::token(TOKEN, 86_399)).await;
-    let base = server.base_url.clone();
+    // Every case fails in a constructor or builder, which do no I/O: no request can be sent,
+    // so no server is needed (port 9 is discard; nothing connects to it).
+    let base = "http://127.0.0.1:9".to_string();
     let good = || interval();
     let id_cases = [
         "",
@@ -178,11 +178,6 @@ async fn bad_input_is_an_invalid_input_error_naming_the_field_before_any_request
             other => panic!("{what}: expected InvalidInput({field}), got {other:?}"),
         }
     }
-    assert!(
-        server.requests().is_empty(),
-        "the server saw {:?}",
-        server.requests()
-    );
 }
 
 #[tokio::test]

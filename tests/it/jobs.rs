@@ -153,6 +153,8 @@ async fn the_stream_fetches_a_page_only_when_its_rows_are_wanted() {
     rows.next_row().await.unwrap().unwrap();
     assert_eq!(server.requests_to("GET", ORG_JOB).len(), 2);
     drop(rows);
+    // Time for any prefetch running in the background to reach the server.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         server.requests_to("GET", ORG_JOB).len(),
         2,
