@@ -333,7 +333,7 @@ mod tests {
 
     fn spec_enum(name: &str) -> Vec<String> {
         let spec: serde_json::Value =
-            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
+            serde_json::from_str(include_str!("../spec/usage-api.json")).unwrap();
         spec["components"]["schemas"][name]["enum"]
             .as_array()
             .unwrap_or_else(|| panic!("{name} is a named enum in the spec"))

@@ -526,7 +526,7 @@ mod tests {
         // generated enums; this pins the lists to the spec so a spec change fails here, not
         // at run time.
         let spec: serde_json::Value =
-            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
+            serde_json::from_str(include_str!("../spec/usage-api.json")).unwrap();
         let schemas = &spec["components"]["schemas"];
         let values = |query: &str, field: &str| -> Vec<String> {
             let property = &schemas[query]["properties"][field];

@@ -36,8 +36,9 @@ pub const OPEN_ENUMS: &[(&str, &str)] = &[
     ("LimitNamespace", "crate::open_enum::LimitNamespace"),
 ];
 
-/// The generator settings, shared by usage-sdk's build script and the xtask.
-pub fn settings() -> GenerationSettings {
+/// The generator settings without the `JsonSchema` patches (the first of [`generate_source`]'s
+/// two passes).
+fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Positional)
@@ -67,15 +68,12 @@ pub fn settings() -> GenerationSettings {
 /// usage-sdk's `schemars` feature is on, so the default build neither compiles the derives nor
 /// depends on schemars. progenitor's `with_derive` cannot be conditional, but a type patch's
 /// attribute is emitted verbatim, `cfg_attr` included; one snapshot serves both builds.
-pub const SCHEMARS_ATTR: &str =
-    r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#;
+const SCHEMARS_ATTR: &str = r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#;
 
 /// [`settings`] plus the conditional `JsonSchema` derive on each of `type_names` (every type
 /// progenitor generates, named after their component schemas or, for inline enums, after
 /// their parent and property).
-pub fn settings_with_schemars<'a>(
-    type_names: impl IntoIterator<Item = &'a str>,
-) -> GenerationSettings {
+fn settings_with_schemars<'a>(type_names: impl IntoIterator<Item = &'a str>) -> GenerationSettings {
     let mut settings = settings();
     let mut patch = TypePatch::default();
     patch.with_attr(SCHEMARS_ATTR);
