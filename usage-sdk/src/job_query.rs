@@ -331,10 +331,16 @@ fn check_filter(field: &'static str, values: &[String]) -> Result<(), Error> {
     check_unique(field, values)
 }
 
+/// "Start date cannot be more than a year ago.": a calendar year, the lenient reading (366
+/// days back after a leap day). The stand-in refuses by the same constant.
+pub(crate) const JOB_MAX_AGE: Months = Months::new(12);
+/// "End date cannot be more than 90 days after the start."
+pub(crate) const JOB_MAX_SPAN_DAYS: i64 = 90;
+
 /// The jobs' interval limits: start at most a year before `now`, end at most 90 days after
 /// the start (`Interval` already ensures start < end).
 fn check_job_interval(interval: Interval, now: DateTime<Utc>) -> Result<(), Error> {
-    if let Some(year_ago) = now.checked_sub_months(Months::new(12))
+    if let Some(year_ago) = now.checked_sub_months(JOB_MAX_AGE)
         && interval.start() < year_ago
     {
         return Err(Error::invalid(
@@ -345,11 +351,11 @@ fn check_job_interval(interval: Interval, now: DateTime<Utc>) -> Result<(), Erro
             ),
         ));
     }
-    if interval.end() - interval.start() > TimeDelta::days(90) {
+    if interval.end() - interval.start() > TimeDelta::days(JOB_MAX_SPAN_DAYS) {
         return Err(Error::invalid(
             "interval",
             format!(
-                "spans {} days; a job covers at most 90 days after its start: split it into several jobs",
+                "spans {} days; a job covers at most {JOB_MAX_SPAN_DAYS} days after its start: split it into several jobs",
                 (interval.end() - interval.start()).num_days()
             ),
         ));

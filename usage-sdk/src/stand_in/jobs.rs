@@ -8,22 +8,19 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration as Days, Months, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, NaiveTime, Utc};
 use serde_json::{Map, Value};
 
 use super::data::{Counts, Dataset};
 use super::query::{self, DataWindow, QueryError};
+// The interval limits are the client's own (the request schemas' `interval` in
+// spec/usage-api.json), so the stand-in never refuses what the client let through.
+use crate::job_query::{JOB_MAX_AGE as MAX_AGE, JOB_MAX_SPAN_DAYS as MAX_SPAN_DAYS};
 use crate::query::{Granularity, Metric};
 use crate::types::{
     ClientPublicApiUsage, DomainEntityRef, OrganizationPublicApiUsage, UserReference,
 };
 
-/// "Start date cannot be more than a year ago." (the request schemas' `interval` in
-/// spec/usage-api.json): a calendar year, as the client checks it (`job_query.rs`), so the
-/// stand-in never refuses what the client let through (366 days back in a leap year).
-const MAX_AGE: Months = Months::new(12);
-/// "End date cannot be more than 90 days after the start."
-const MAX_SPAN_DAYS: i64 = 90;
 /// The `httpMethods` filter values of both job requests.
 const HTTP_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
