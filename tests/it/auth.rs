@@ -392,3 +392,54 @@ async fn the_raw_client_sends_the_token_retries_and_renews_it_once_after_a_401()
             .all(|r| r.header("api-version").is_none())
     );
 }
+
+/// A kept raw client renews its token ahead of expiry like the typed calls do, rather than
+/// holding its first token until the server rejects it.
+#[tokio::test]
+async fn a_kept_raw_client_renews_its_token_before_it_expires() {
+    let tokens = Arc::new(AtomicUsize::new(0));
+    let issued = tokens.clone();
+    let server = ScriptedServer::start(move |request, _| match request.path() {
+        "/oauth/token" => {
+            let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+            // Renewed 60 s early: from 540 s on.
+            Reply::token(&format!("token-{n}"), 600)
+        }
+        "/api/v2/usage/query" => Reply::json(202, json!({"executionId": "e-1"})),
+        other => Reply::error(404, "not.found", other),
+    })
+    .await;
+    let clock = ManualClock::new();
+    let client = usage_sdk::UsageClient::new(
+        Config::builder()
+            .base_url(&server.base_url)
+            .client_credentials("raw-caller", "raw-secret-55e1")
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let raw = client.raw();
+    let body = usage_sdk::raw::types::ApiUsageOrganizationQuery {
+        interval: "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".into(),
+        granularity: None,
+        group_by: vec![],
+        metrics: vec![],
+    };
+    raw.post_usage_query(&body).await.unwrap();
+    clock.advance(Duration::from_secs(30));
+    raw.post_usage_query(&body).await.unwrap();
+    clock.advance(Duration::from_secs(550));
+    raw.post_usage_query(&body).await.unwrap();
+    let sent: Vec<String> = server
+        .requests_to("POST", "/api/v2/usage/query")
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(sent, ["Bearer token-1", "Bearer token-1", "Bearer token-2"]);
+    assert_eq!(
+        tokens.load(Ordering::SeqCst),
+        2,
+        "renewed once, with no 401"
+    );
+}

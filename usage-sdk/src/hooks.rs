@@ -21,10 +21,10 @@ impl ClientHooks<Session> for Client {
         // define that header and the official SDKs never send it.
         request.headers_mut().remove("api-version");
         let session = self.inner();
-        let bearer = match session.bearer() {
+        let bearer = match session.given_bearer() {
             Some(bearer) => bearer,
-            // A raw client fetches its own token; UsageClient passes one in, so that a token
-            // failure stays a typed error.
+            // A raw client asks the token cache on every request (renewed ahead of expiry);
+            // UsageClient passes one in, so that a token failure stays a typed error.
             None => {
                 let shared = &session.shared;
                 let bearer = shared

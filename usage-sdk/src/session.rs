@@ -38,6 +38,10 @@ struct Call {
     attempts: Attempts,
     /// The token the call was sent with, once known.
     bearer: Mutex<Option<Bearer>>,
+    /// Whether the caller handed the token in (a typed call, which fetched it just before).
+    /// A raw client has none of its own and takes the token cache's on every request, so a
+    /// kept raw client renews ahead of expiry like the typed calls.
+    token_given: bool,
 }
 
 impl fmt::Debug for Session {
@@ -56,6 +60,7 @@ impl Session {
             shared,
             call: Arc::new(Call {
                 attempts: Attempts::default(),
+                token_given: bearer.is_some(),
                 bearer: Mutex::new(bearer),
             }),
         }
@@ -70,8 +75,15 @@ impl Session {
         self.call.attempts.snapshot()
     }
 
+    /// The token the last request was sent with.
     pub(crate) fn bearer(&self) -> Option<Bearer> {
         self.lock_bearer().clone()
+    }
+
+    /// The token the caller handed in (or the renewal after a 401 replaced it with); `None`
+    /// for a raw client, whose every request asks the token cache.
+    pub(crate) fn given_bearer(&self) -> Option<Bearer> {
+        self.call.token_given.then(|| self.bearer()).flatten()
     }
 
     pub(crate) fn set_bearer(&self, bearer: Bearer) {
