@@ -79,6 +79,8 @@ async fn a_second_401_is_returned_not_retried_forever() {
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(server.requests_to("POST", ORG_QUERY).len(), 2);
+    // Both sends count, the resend after the renewal included.
+    assert_eq!(api_error(&err).attempts, 2);
     assert_eq!(client.token_requests(), 2);
 }
 

@@ -66,6 +66,9 @@ pub(crate) async fn send(
     let started = clock.now();
     let mut pending = Some(request);
     let mut attempt: u32 = 0;
+    // The call's attempts so far (a resend after a 401 renewal is a second `send`): the
+    // record counts them all, as `ApiError::attempts` says.
+    let earlier = attempts.lock().count;
     loop {
         attempt += 1;
         let current = pending.take().expect("a request is pending while looping");
@@ -95,7 +98,7 @@ pub(crate) async fn send(
         }
         let result = match result {
             Ok(response) => {
-                let record = record_response(attempts, attempt, &response, retry_after);
+                let record = record_response(attempts, earlier + attempt, &response, retry_after);
                 span.record("status", response.status().as_u16());
                 if let Some(id) = &record {
                     span.record("correlation_id", id.as_str());
@@ -119,7 +122,7 @@ pub(crate) async fn send(
             // The same request would get the same body: not retried.
             Err(error) if body_too_large(error).is_some() => return result,
             Err(error) => {
-                attempts.lock().count = attempt;
+                attempts.lock().count = earlier + attempt;
                 span.in_scope(|| tracing::debug!(error = %error, "attempt failed in transport"));
                 Outcome::Transport(TransportFailure::of(error))
             }
