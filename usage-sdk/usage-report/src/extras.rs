@@ -149,17 +149,18 @@ pub fn adjust(cli: &Cli, today: NaiveDate) -> Result<(Cli, Vec<String>), Exit> {
     Ok((cli, notes))
 }
 
-/// A row as the report shows it and as the API sent it (for JSON).
+/// A row as the report shows it and, for `--format json` only, as the API sent it.
 pub struct Collected {
     pub row: Row,
-    pub raw: serde_json::Value,
+    pub raw: Option<serde_json::Value>,
 }
 
 impl Collected {
-    pub fn new<R: serde::Serialize>(raw: &R, row: Row) -> Self {
+    pub fn new<R: serde::Serialize>(raw: &R, row: Row, format: Format) -> Self {
         Collected {
             row,
-            raw: serde_json::to_value(raw).expect("rows serialize to JSON"),
+            raw: (format == Format::Json)
+                .then(|| serde_json::to_value(raw).expect("rows serialize to JSON")),
         }
     }
 }
@@ -251,7 +252,8 @@ pub fn output(
     collected: Vec<Collected>,
 ) -> Result<String, Exit> {
     let extras = &cli.extras;
-    let rows: Vec<Row> = collected.iter().map(|c| c.row.clone()).collect();
+    let (rows, raw): (Vec<Row>, Vec<Option<serde_json::Value>>) =
+        collected.into_iter().map(|c| (c.row, c.raw)).unzip();
     let heading = format!(
         "{} · {}",
         match &cli.client {
@@ -330,7 +332,8 @@ pub fn output(
             render::render_rows(&shown_rows, Format::Csv, granularity, metrics)
         }
         Format::Json => {
-            let raw: Vec<&serde_json::Value> = shown.iter().map(|&i| &collected[i].raw).collect();
+            let raw: Vec<&serde_json::Value> =
+                shown.iter().filter_map(|&i| raw[i].as_ref()).collect();
             let json = match &forecast {
                 Some(f) => serde_json::to_string_pretty(&serde_json::json!({
                     "rows": raw,
@@ -481,7 +484,7 @@ mod tests {
                 ..Row::default()
             };
             Collected {
-                raw: serde_json::json!({ "name": name, "requestCount": requests }),
+                raw: Some(serde_json::json!({ "name": name, "requestCount": requests })),
                 row,
             }
         })

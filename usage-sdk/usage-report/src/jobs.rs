@@ -316,7 +316,11 @@ where
     let mut all = Vec::new();
     while let Some(row) = rows.next_row().await {
         let row = row?;
-        all.push(crate::extras::Collected::new(&row, (&row).into()));
+        all.push(crate::extras::Collected::new(
+            &row,
+            (&row).into(),
+            cli.format,
+        ));
     }
     let text = crate::extras::output(
         cli,

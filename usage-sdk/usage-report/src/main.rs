@@ -344,7 +344,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
         let collected = report
             .rows
             .iter()
-            .map(|r| extras::Collected::new(r, r.into()))
+            .map(|r| extras::Collected::new(r, r.into(), cli.format))
             .collect();
         let out = extras::output(
             cli,
