@@ -87,7 +87,8 @@ async fn organization_query_submits_once_polls_once_and_returns_rows_that_add_up
     let mut daily_totals: BTreeMap<String, i64> = BTreeMap::new();
     for row in &daily.rows {
         assert_counts_add_up(row);
-        let date = row.date.expect("a date with a granularity");
+        let date = row.date.as_ref().and_then(|d| d.date_time());
+        let date = date.expect("a date with a granularity");
         assert!(days.contains(&date), "{date} is a midnight in the week");
         seen_days.insert(date);
         let id = row.client_id.as_deref().unwrap();

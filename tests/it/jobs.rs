@@ -9,7 +9,7 @@ use usage_sdk::time::ManualClock;
 use usage_sdk::{
     Error, Granularity, HttpMethod, JobGroupBy, JobId, JobQueryStatus, Metric, OAuthClientId,
     OAuthClientJob, OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery, PageSize,
-    PollPolicy, SearchColumn, SimpleSearchQuery, SortBy, UsageHttpMethod,
+    PollPolicy, SearchColumn, SimpleSearchQuery, SortBy, UsageDate, UsageHttpMethod,
 };
 
 use crate::scripted::{Recorded, Reply, ScriptedServer};
@@ -334,11 +334,57 @@ async fn an_oauth_client_job_uses_its_own_paths_and_row_type() {
         rows[0].http_method,
         Some(UsageHttpMethod::Unknown("OPTIONS".into()))
     );
-    assert_eq!(rows[0].date, chrono::NaiveDate::from_ymd_opt(2026, 11, 2));
+    assert_eq!(
+        rows[0].date.as_ref().and_then(UsageDate::date),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 2)
+    );
     let get = &server.requests_to("GET", &results)[0];
     assert_eq!(param(get, "pageSize").as_deref(), Some("1000"));
     let body: Value = serde_json::from_slice(&server.requests_to("POST", &submit)[0].body).unwrap();
     assert_eq!(body["organizationIds"], json!(["org-1"]));
+}
+
+/// Dimensions a job does not group by may come back as `""` (the reference's observation of
+/// the legacy rows); a `date` that is `""`, a date-time or missing must not fail the page.
+#[tokio::test]
+async fn a_row_date_that_is_empty_or_a_date_time_still_reads() {
+    let server = ScriptedServer::start(|request, _| match request.method.as_str() {
+        "POST" => Reply::json(202, json!({"id": JOB})),
+        _ => Reply::json(
+            200,
+            json!({"queryStatus": "Succeeded", "entities": [
+                {"date": "", "requestCount": 1},
+                {"date": "2026-11-02T00:00:00Z", "requestCount": 2},
+                {"requestCount": 3},
+                {"date": "2026-11-03", "requestCount": 4}]}),
+        ),
+    })
+    .await;
+    let client = build(config(&server.base_url, &ManualClock::new()));
+    let rows = client
+        .organization_aggregates(&org_query(10))
+        .await
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let dates: Vec<_> = rows.iter().map(|r| r.date.clone()).collect();
+    assert_eq!(
+        dates,
+        [
+            Some(UsageDate::Unparsed(String::new())),
+            Some(UsageDate::Day(day(2))),
+            None,
+            Some(UsageDate::Day(day(3))),
+        ]
+    );
+    let counts: Vec<_> = rows.iter().map(|r| r.request_count).collect();
+    assert_eq!(
+        counts,
+        [Some(1), Some(2), Some(3), Some(4)],
+        "every row read"
+    );
 }
 
 #[tokio::test]

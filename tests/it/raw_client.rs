@@ -780,7 +780,10 @@ fn assert_complete_result(result: &ApiUsageQueryResult) {
     assert_eq!(first.status500, Some(1));
     assert_eq!(first.requests, Some(ABOVE_F64_MANTISSA));
     let expected: DateTime<Utc> = "2020-02-02T00:00:00Z".parse().unwrap();
-    assert_eq!(first.date, Some(expected));
+    assert_eq!(
+        first.date.as_ref().and_then(|d| d.date_time()),
+        Some(expected)
+    );
 
     let second = &result.results[1];
     assert_eq!(second.template_uri.as_deref(), Some(""));
@@ -788,7 +791,10 @@ fn assert_complete_result(result: &ApiUsageQueryResult) {
     assert_eq!(second.requests, Some(3));
     assert_eq!(second.status200, None, "absent counters stay None, not 0");
     let expected: DateTime<Utc> = "2020-02-03T00:00:00Z".parse().unwrap();
-    assert_eq!(second.date, Some(expected));
+    assert_eq!(
+        second.date.as_ref().and_then(|d| d.date_time()),
+        Some(expected)
+    );
 }
 
 /// A call to one of the operations that answer an `ApiUsageQueryResult`.

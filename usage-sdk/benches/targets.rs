@@ -1355,7 +1355,7 @@ impl<T: std::fmt::Display> std::fmt::Display for Cell<T> {
 #[allow(clippy::too_many_arguments)]
 fn write_csv_line(
     out: &mut impl std::io::Write,
-    date: Option<&chrono::NaiveDate>,
+    date: Option<&impl std::fmt::Display>,
     platform: Option<&str>,
     method: Option<&str>,
     template: Option<&str>,

@@ -456,7 +456,7 @@ pub mod types {
         pub client_name: ::std::option::Option<::std::string::String>,
         ///Date of requests, based on granularity. Date time is represented as an ISO-8601 string. For example: yyyy-MM-ddTHH:mm:ss[.mmm]Z
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub date: ::std::option::Option<crate::row_date::UsageDateTime>,
         ///HTTP Method associated with this query result
         #[serde(
             rename = "httpMethod",
@@ -698,7 +698,7 @@ pub mod types {
     pub struct ClientPublicApiUsage {
         ///The date of the usage. Dates are represented as an ISO-8601 string. For example: yyyy-MM-dd
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub date: ::std::option::Option<crate::row_date::UsageDate>,
         #[serde(
             rename = "httpMethod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1217,7 +1217,7 @@ pub mod types {
     pub struct OrganizationPublicApiUsage {
         ///The date of the usage. Dates are represented as an ISO-8601 string. For example: yyyy-MM-dd
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        pub date: ::std::option::Option<crate::row_date::UsageDate>,
         #[serde(
             rename = "httpMethod",
             skip_serializing_if = "::std::option::Option::is_none"

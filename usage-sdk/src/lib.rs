@@ -23,7 +23,7 @@
 //! ```
 //!
 //! Layers, from the wire up (`cargo xtask layers` prints the module graph; it has no circle):
-//! - leaves: `time` (the injectable [`time::Clock`]), [`open_enum`], secrets, [`InvalidInput`],
+//! - leaves: `time` (the injectable [`time::Clock`]), [`open_enum`], [`row_date`], secrets, [`InvalidInput`],
 //!   ids, and the [`RetryPolicy`]; the [`PollPolicy`] sits just above them (its poller
 //!   returns [`Error`]).
 //! - `transport`: one request with retries, `Retry-After`, pacing, a body size limit and a
@@ -55,6 +55,7 @@ mod query;
 pub mod raw;
 mod region;
 mod retry;
+pub mod row_date;
 #[cfg(feature = "schemars")]
 mod schema;
 mod search;
@@ -89,6 +90,7 @@ pub use query::{
 };
 pub use region::Region;
 pub use retry::RetryPolicy;
+pub use row_date::{UsageDate, UsageDateTime};
 pub use search::SimpleSearch;
 /// The row and result types of every operation, re-exported from [`raw::types`].
 pub use types::{

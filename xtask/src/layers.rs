@@ -116,11 +116,14 @@ mod tests {
         assert!(graph.len() > 20, "{graph:?}");
         assert_eq!(circles(&graph), Vec::<Vec<String>>::new(), "{graph:#?}");
         // The leaves stay leaves.
-        for leaf in ["time", "open_enum", "input"] {
+        for leaf in ["time", "open_enum", "row_date", "input"] {
             assert!(graph[leaf].is_empty(), "{leaf} -> {:?}", graph[leaf]);
         }
         // The error type uses the generated types, never the client above it.
-        assert_eq!(graph["types"], ["open_enum".to_string()].into());
+        assert_eq!(
+            graph["types"],
+            ["open_enum".to_string(), "row_date".to_string()].into()
+        );
         assert!(graph["error"].contains("types") && !graph["error"].contains("raw"));
     }
 

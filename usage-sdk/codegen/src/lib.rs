@@ -36,6 +36,15 @@ pub const OPEN_ENUMS: &[(&str, &str)] = &[
     ("LimitNamespace", "crate::open_enum::LimitNamespace"),
 ];
 
+/// Row fields read leniently: every `{type: string, format: …}` schema with one of these
+/// formats (ignoring its description) becomes the hand-written type, which keeps text that
+/// does not parse instead of failing the page. In this spec each format occurs only in the
+/// rows' `date` fields (`date`: the two job rows; `date-time`: the legacy row).
+pub const ROW_DATES: &[(&str, &str)] = &[
+    ("date", "crate::row_date::UsageDate"),
+    ("date-time", "crate::row_date::UsageDateTime"),
+];
+
 /// The generator settings without the `JsonSchema` patches (the first of [`generate_source`]'s
 /// two passes).
 fn settings() -> GenerationSettings {
@@ -60,6 +69,14 @@ fn settings() -> GenerationSettings {
             replacement,
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
+    }
+    for (format, replacement) in ROW_DATES {
+        let schema = schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some(format.to_string()),
+            ..Default::default()
+        };
+        settings.with_conversion(schema, replacement, [TypeImpl::Display].into_iter());
     }
     settings
 }

@@ -17,6 +17,7 @@ use super::query::{self, DataWindow, QueryError};
 // spec/usage-api.json), so the stand-in never refuses what the client let through.
 use crate::job_query::{JOB_MAX_AGE as MAX_AGE, JOB_MAX_SPAN_DAYS as MAX_SPAN_DAYS};
 use crate::query::{Granularity, Metric};
+use crate::row_date::UsageDate;
 use crate::types::{
     ClientPublicApiUsage, DomainEntityRef, OrganizationPublicApiUsage, UserReference,
 };
@@ -481,7 +482,7 @@ pub(crate) fn run(
         .map(|(key, c)| {
             let value = if client.is_some() {
                 serde_json::to_value(ClientPublicApiUsage {
-                    date: key.date,
+                    date: key.date.map(UsageDate::from),
                     http_method: key.http_method.and_then(|m| m.parse().ok()),
                     organization_id: key.organization_id,
                     platform: key.platform.map(str::to_string),
@@ -514,7 +515,7 @@ pub(crate) fn run(
                         id: Some(id),
                     });
                 serde_json::to_value(OrganizationPublicApiUsage {
-                    date: key.date,
+                    date: key.date.map(UsageDate::from),
                     http_method: key.http_method.and_then(|m| m.parse().ok()),
                     oauth_client,
                     platform: key.platform.map(str::to_string),

@@ -356,7 +356,7 @@ pub(crate) fn run(
                     status500: metric(Metric::Status500, c.status500),
                     status429: metric(Metric::Status429, c.status429),
                     requests: metric(Metric::Requests, c.requests()),
-                    date: bucket.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+                    date: bucket.map(|d| d.and_time(NaiveTime::MIN).and_utc().into()),
                 }
             },
         )

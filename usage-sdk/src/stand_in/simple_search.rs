@@ -123,7 +123,7 @@ pub(crate) fn run(data: &Dataset, search: &SimpleSearch, window: DataWindow) -> 
                 status400: metric("Status400", c.status400),
                 status500: metric("Status500", c.status500),
                 status429: metric("Status429", c.status429),
-                date: date.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+                date: date.map(|d| d.and_time(NaiveTime::MIN).and_utc().into()),
                 ..ApiUsageRow::default()
             };
             serde_json::to_value(row).unwrap_or(Value::Null)

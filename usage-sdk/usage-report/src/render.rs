@@ -1,5 +1,6 @@
 //! The report's output: a table with totals and error shares, CSV, or the rows as JSON.
 
+use chrono::NaiveDate;
 use usage_sdk::{ApiUsageRow, ClientPublicApiUsage, Metric, OrganizationPublicApiUsage};
 
 use crate::cli::Format;
@@ -25,10 +26,22 @@ pub struct Row {
     pub status429: Option<i64>,
 }
 
+/// A row's date as the report shows it: the day, `yyyy-MM-dd`. Text the SDK could not read as
+/// a date is shown as it came (escaped where rendered); `""` counts as no date.
+fn shown_date(day: Option<NaiveDate>, wire: &impl std::fmt::Display) -> Option<String> {
+    match day {
+        Some(day) => Some(day.format("%Y-%m-%d").to_string()),
+        None => Some(wire.to_string()).filter(|text| !text.is_empty()),
+    }
+}
+
 impl From<&ApiUsageRow> for Row {
     fn from(r: &ApiUsageRow) -> Self {
         Row {
-            date: r.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            date: r
+                .date
+                .as_ref()
+                .and_then(|d| shown_date(d.date_time().map(|at| at.date_naive()), d)),
             client_id: r.client_id.clone(),
             client_name: r.client_name.clone(),
             organization_id: r.organization_id.clone(),
@@ -49,7 +62,7 @@ impl From<&ApiUsageRow> for Row {
 impl From<&OrganizationPublicApiUsage> for Row {
     fn from(r: &OrganizationPublicApiUsage) -> Self {
         Row {
-            date: r.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            date: r.date.as_ref().and_then(|d| shown_date(d.date(), d)),
             client_id: r.oauth_client.as_ref().and_then(|c| c.id.clone()),
             client_name: r.oauth_client.as_ref().and_then(|c| c.name.clone()),
             organization_id: None,
@@ -70,7 +83,7 @@ impl From<&OrganizationPublicApiUsage> for Row {
 impl From<&ClientPublicApiUsage> for Row {
     fn from(r: &ClientPublicApiUsage) -> Self {
         Row {
-            date: r.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            date: r.date.as_ref().and_then(|d| shown_date(d.date(), d)),
             organization_id: r.organization_id.clone(),
             platform: r.platform.clone(),
             template_uri: r.template_uri.clone(),
@@ -417,6 +430,24 @@ fn csv(rows: &[Row], columns: &Columns) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_date_shows_as_its_day_and_unreadable_text_as_it_came() {
+        let job_row = |date: &str| OrganizationPublicApiUsage {
+            date: Some(serde_json::from_value(date.into()).unwrap()),
+            ..Default::default()
+        };
+        let shown = |date: &str| Row::from(&job_row(date)).date;
+        assert_eq!(shown("2026-11-02").as_deref(), Some("2026-11-02"));
+        assert_eq!(shown("2026-11-02T00:00:00Z").as_deref(), Some("2026-11-02"));
+        assert_eq!(shown("Q4").as_deref(), Some("Q4"));
+        assert_eq!(shown(""), None, "an empty date is no date");
+        let legacy = ApiUsageRow {
+            date: Some(serde_json::from_value("2020-02-03T00:00:00.000Z".into()).unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(Row::from(&legacy).date.as_deref(), Some("2020-02-03"));
+    }
 
     #[test]
     fn api_strings_cannot_drive_the_terminal_or_a_spreadsheet() {

@@ -245,7 +245,9 @@ async fn a_row_that_breaks_the_schema_is_reported() {
     let schema: Value =
         serde_json::from_str(&run(&["--print-schema"], &[]).await).expect("the schema is JSON");
     let bad = serde_json::json!([
-        {"date": "yesterday", "requestCount": "many", "httpMethod": 7}
+        // A date may be any string (unreadable text is kept, see usage_sdk::UsageDate), but
+        // never a number.
+        {"date": 20261102, "requestCount": "many", "httpMethod": 7}
     ]);
     let found = errors(&schema, &bad);
     for field in ["date", "requestCount", "httpMethod"] {

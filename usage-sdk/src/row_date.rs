@@ -1,0 +1,211 @@
+//! The `date` of a usage row, read leniently.
+//!
+//! The generated row types use these in place of chrono's types (see `ROW_DATES` in
+//! usage-sdk-codegen). The reference records that dimensions a query does not group by come
+//! back as `""` rather than being left out, and that `date` appears only with a granularity;
+//! whether `date` itself is ever `""` is unconfirmed. Read strictly, one such row would fail
+//! the whole page. So a date that does not parse is kept verbatim instead, as the open enums
+//! keep an unknown value, and [`UsageDate::date`] / [`UsageDateTime::date_time`] say `None`.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// `date` of an aggregates job row: the day its granularity bucket starts, written
+/// `yyyy-MM-dd`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UsageDate {
+    /// The day. A full date-time (the legacy rows' form) is read as its UTC day.
+    Day(NaiveDate),
+    /// Text that is neither a date nor a date-time (for example `""`), kept verbatim.
+    Unparsed(String),
+}
+
+impl UsageDate {
+    /// The day, if the server sent one.
+    pub fn date(&self) -> Option<NaiveDate> {
+        match self {
+            Self::Day(day) => Some(*day),
+            Self::Unparsed(_) => None,
+        }
+    }
+
+    /// chrono's own parsers (`FromStr`), which its serde support uses: whatever the strict
+    /// type read before still reads the same way.
+    fn parse(s: &str) -> Self {
+        if let Ok(day) = s.parse::<NaiveDate>() {
+            Self::Day(day)
+        } else if let Ok(at) = s.parse::<DateTime<FixedOffset>>() {
+            Self::Day(at.with_timezone(&Utc).date_naive())
+        } else {
+            Self::Unparsed(s.to_string())
+        }
+    }
+}
+
+impl From<NaiveDate> for UsageDate {
+    fn from(day: NaiveDate) -> Self {
+        Self::Day(day)
+    }
+}
+
+impl fmt::Display for UsageDate {
+    /// `yyyy-MM-dd`, or the unparsed text as it came.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // NaiveDate's Display is yyyy-MM-dd and allocates nothing (`format` would).
+            Self::Day(day) => fmt::Display::fmt(day, f),
+            Self::Unparsed(text) => f.write_str(text),
+        }
+    }
+}
+
+/// `date` of a legacy usage row or simple search row: the instant its granularity bucket
+/// starts, an ISO-8601 date-time such as `2026-11-01T00:00:00Z`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UsageDateTime {
+    /// The instant. A bare `yyyy-MM-dd` is read as midnight UTC.
+    At(DateTime<Utc>),
+    /// Text that is neither a date-time nor a date (for example `""`), kept verbatim.
+    Unparsed(String),
+}
+
+impl UsageDateTime {
+    /// The instant, if the server sent one.
+    pub fn date_time(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::At(at) => Some(*at),
+            Self::Unparsed(_) => None,
+        }
+    }
+
+    /// chrono's own parsers, as for [`UsageDate`].
+    fn parse(s: &str) -> Self {
+        if let Ok(at) = s.parse::<DateTime<FixedOffset>>() {
+            Self::At(at.with_timezone(&Utc))
+        } else if let Ok(day) = s.parse::<NaiveDate>() {
+            Self::At(day.and_time(NaiveTime::MIN).and_utc())
+        } else {
+            Self::Unparsed(s.to_string())
+        }
+    }
+}
+
+impl From<DateTime<Utc>> for UsageDateTime {
+    fn from(at: DateTime<Utc>) -> Self {
+        Self::At(at)
+    }
+}
+
+impl fmt::Display for UsageDateTime {
+    /// RFC 3339 in UTC with a `Z` (fractional seconds only when there are any), or the
+    /// unparsed text as it came.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::At(at) => f.write_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            Self::Unparsed(text) => f.write_str(text),
+        }
+    }
+}
+
+/// Serde as a string, both ways; reading never fails on a string. A parsed value is written
+/// by chrono, as the generated types wrote it before.
+macro_rules! wire_string {
+    ($ty:ty, $parsed:ident, $expecting:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    Self::$parsed(value) => value.serialize(serializer),
+                    Self::Unparsed(text) => serializer.serialize_str(text),
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = $ty;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$ty, E> {
+                        Ok(<$ty>::parse(s))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
+            }
+        }
+    };
+}
+
+wire_string!(UsageDate, Day, "a date string (yyyy-MM-dd)");
+wire_string!(UsageDateTime, At, "a date-time string (ISO-8601)");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_job_row_date_reads_the_day_in_either_form_and_keeps_anything_else() {
+        let read = |json: &str| serde_json::from_str::<UsageDate>(json).unwrap();
+        assert_eq!(read(r#""2026-11-02""#).date(), Some(day(2026, 11, 2)));
+        assert_eq!(
+            read(r#""2026-11-02T00:00:00Z""#).date(),
+            Some(day(2026, 11, 2))
+        );
+        // The UTC day, whatever offset the server writes.
+        assert_eq!(
+            read(r#""2026-11-02T23:30:00-02:00""#).date(),
+            Some(day(2026, 11, 3))
+        );
+        assert_eq!(read(r#""""#), UsageDate::Unparsed(String::new()));
+        assert_eq!(
+            read(r#""2026-02-30""#),
+            UsageDate::Unparsed("2026-02-30".into())
+        );
+        assert!(
+            serde_json::from_str::<UsageDate>("20261102").is_err(),
+            "not a string"
+        );
+    }
+
+    #[test]
+    fn a_legacy_row_date_reads_the_instant_in_either_form_and_keeps_anything_else() {
+        let read = |json: &str| serde_json::from_str::<UsageDateTime>(json).unwrap();
+        let midnight = day(2020, 2, 3).and_time(NaiveTime::MIN).and_utc();
+        assert_eq!(
+            read(r#""2020-02-03T00:00:00.000Z""#).date_time(),
+            Some(midnight)
+        );
+        assert_eq!(read(r#""2020-02-03""#).date_time(), Some(midnight));
+        assert_eq!(read(r#""""#), UsageDateTime::Unparsed(String::new()));
+        assert_eq!(read(r#""yesterday""#).date_time(), None);
+    }
+
+    #[test]
+    fn both_write_back_what_they_read() {
+        for text in ["2026-11-02", "", "not a date"] {
+            let date: UsageDate = serde_json::from_value(text.into()).unwrap();
+            assert_eq!(serde_json::to_value(&date).unwrap(), text);
+        }
+        for text in [
+            "2020-02-03T00:00:00Z",
+            "2020-02-03T00:00:00.250Z",
+            "",
+            "soon",
+        ] {
+            let at: UsageDateTime = serde_json::from_value(text.into()).unwrap();
+            assert_eq!(serde_json::to_value(&at).unwrap(), text);
+        }
+    }
+}
