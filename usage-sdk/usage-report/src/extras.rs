@@ -63,6 +63,11 @@ pub struct Extras {
     /// With --allowance-per-user: the number of users
     #[arg(long, value_name = "M", value_parser = parse_positive, requires = "allowance_per_user")]
     pub users: Option<u64>,
+
+    /// The UTC day [`adjust`] planned the query for: the forecast counts the same month even
+    /// when the run passes midnight (not an option).
+    #[arg(skip)]
+    pub today: Option<NaiveDate>,
 }
 
 fn parse_top(value: &str) -> Result<usize, String> {
@@ -93,6 +98,7 @@ impl Extras {
 /// The query the report runs, widened for the options above, and notes saying how.
 pub fn adjust(cli: &Cli, today: NaiveDate) -> Result<(Cli, Vec<String>), Exit> {
     let mut cli = cli.clone();
+    cli.extras.today = Some(today);
     let mut notes = Vec::new();
     let extras = cli.extras.clone();
     let allowance = extras.allowance().map_err(Exit::usage)?;
@@ -286,10 +292,11 @@ pub fn output(
             Exit::failed(format!("cannot write the chart to {}: {e}", path.display()))
         })?;
     }
-    let forecast = extras
-        .allowance()
-        .map_err(Exit::usage)?
-        .map(|a| Forecast::from_rows(&rows, a, Utc::now().date_naive()));
+    let forecast = extras.allowance().map_err(Exit::usage)?.map(|a| {
+        // The clock only when `adjust` did not plan this run (some unit tests).
+        let today = extras.today.unwrap_or_else(|| Utc::now().date_naive());
+        Forecast::from_rows(&rows, a, today)
+    });
 
     let shown: Vec<usize> = match extras.top {
         Some(n) => top(&rows, n, extras.by.unwrap_or(TopBy::Requests)),
@@ -518,6 +525,24 @@ mod tests {
             table.contains(" b ") && !table.contains("script"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_forecast_counts_the_month_the_query_was_planned_for() {
+        // Planned on the last day of a month long past; the report is written "now".
+        let planned: NaiveDate = "2025-03-31".parse().unwrap();
+        let (cli, _) = ok(adjust(
+            &parse(&["--allowance", "1000", "--format", "json"]).unwrap(),
+            planned,
+        ));
+        let mut rows = rows();
+        for c in &mut rows {
+            c.row.date = Some("2025-03-02".into());
+        }
+        let json = ok(output(&cli, &[], true, None, None, rows));
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["allowance"]["month"], "2025-03", "{value}");
+        assert_eq!(value["allowance"]["requests_so_far"], 360, "{value}");
     }
 
     #[test]
