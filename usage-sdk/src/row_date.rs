@@ -112,7 +112,8 @@ impl fmt::Display for UsageDateTime {
 }
 
 /// Serde as a string, both ways; reading never fails on a string. A parsed value is written
-/// by chrono, as the generated types wrote it before.
+/// by chrono in the type's own form, as the generated types wrote it before (so a date-time
+/// read into a [`UsageDate`] is written back as its UTC day); unparsed text as it came.
 macro_rules! wire_string {
     ($ty:ty, $parsed:ident, $expecting:literal) => {
         impl Serialize for $ty {
@@ -193,11 +194,14 @@ mod tests {
     }
 
     #[test]
-    fn both_write_back_what_they_read() {
+    fn both_write_back_what_they_read_in_their_own_form() {
         for text in ["2026-11-02", "", "not a date"] {
             let date: UsageDate = serde_json::from_value(text.into()).unwrap();
             assert_eq!(serde_json::to_value(&date).unwrap(), text);
         }
+        // A date-time in a job row is kept as its UTC day only.
+        let date: UsageDate = serde_json::from_value("2026-11-02T10:00:00Z".into()).unwrap();
+        assert_eq!(serde_json::to_value(&date).unwrap(), "2026-11-02");
         for text in [
             "2020-02-03T00:00:00Z",
             "2020-02-03T00:00:00.250Z",

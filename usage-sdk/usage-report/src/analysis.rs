@@ -125,7 +125,8 @@ impl ChartData {
         let by_endpoint = rows.iter().any(|r| endpoint_label(r).is_some());
         let has_429 = rows.iter().any(|r| r.status429.is_some());
 
-        // Dates are ISO (YYYY-MM-DD), so their string order is their time order.
+        // Dates are ISO (YYYY-MM-DD), so their string order is their time order (text the
+        // server sent that is not a date sorts among them by its bytes).
         let buckets: Vec<String> = if dated {
             let set: std::collections::BTreeSet<&str> =
                 rows.iter().filter_map(|r| r.date.as_deref()).collect();

@@ -72,19 +72,21 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// Dates as `MM-DD` when every bucket is in one year (the year goes in the axis title).
+/// Dates as `MM-DD` when every bucket is a `yyyy-MM-dd` day of one year (the year goes in the
+/// axis title). A bucket may be any text the server sent as a date (see
+/// `usage_sdk::UsageDate`), so the labels are cut only after checking each is a day.
 fn date_labels(data: &ChartData) -> (Vec<String>, Option<String>) {
+    let day = |b: &str| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").is_ok() && b.len() == 10;
     let year = |b: &str| b.get(..4).map(str::to_string);
     let first = data.buckets.first().and_then(|b| year(b));
-    let one_year = data.dated
-        && first.is_some()
-        && data
-            .buckets
-            .iter()
-            .all(|b| year(b) == first && b.len() == 10);
+    let one_year =
+        data.dated && first.is_some() && data.buckets.iter().all(|b| day(b) && year(b) == first);
     if one_year {
         (
-            data.buckets.iter().map(|b| b[5..].to_string()).collect(),
+            data.buckets
+                .iter()
+                .map(|b| b.get(5..).unwrap_or(b).to_string())
+                .collect(),
             first,
         )
     } else {
@@ -574,6 +576,40 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("&lt;b&gt;") && svg.contains("&lt;h1&gt;"));
+    }
+
+    #[test]
+    fn dates_that_are_not_days_are_drawn_as_they_came() {
+        // Ten bytes with a four-character year, but not a day: cutting at byte 5 would
+        // split the 'é'.
+        for odd in ["2026éabcd", "2026-11-1x", "Q4"] {
+            let rows: Vec<Row> = ["2026-11-01", odd]
+                .into_iter()
+                .map(|date| Row {
+                    date: Some(date.into()),
+                    requests: Some(3),
+                    ..Row::default()
+                })
+                .collect();
+            let data = ChartData::from_rows(&rows);
+            let (labels, year) = date_labels(&data);
+            assert_eq!(year, None, "{odd}");
+            assert!(labels.iter().any(|l| l == odd), "{odd}: {labels:?}");
+            combined(&data, &ChartContext::default()).unwrap();
+        }
+        let days: Vec<Row> = ["2026-11-01", "2026-11-02"]
+            .into_iter()
+            .map(|date| Row {
+                date: Some(date.into()),
+                requests: Some(3),
+                ..Row::default()
+            })
+            .collect();
+        let (labels, year) = date_labels(&ChartData::from_rows(&days));
+        assert_eq!(
+            (labels, year.as_deref()),
+            (vec!["11-01".to_string(), "11-02".to_string()], Some("2026"))
+        );
     }
 
     #[test]
