@@ -580,10 +580,8 @@ mod tests {
 
     #[test]
     fn dates_that_are_not_days_are_drawn_as_they_came() {
-        // Ten bytes with a four-character year, but not a day: cutting at byte 5 would
-        // split the 'é'.
-        for odd in ["2026éabcd", "2026-11-1x", "Q4"] {
-            let rows: Vec<Row> = ["2026-11-01", odd]
+        let dated = |dates: [&str; 2]| {
+            let rows: Vec<Row> = dates
                 .into_iter()
                 .map(|date| Row {
                     date: Some(date.into()),
@@ -591,25 +589,20 @@ mod tests {
                     ..Row::default()
                 })
                 .collect();
-            let data = ChartData::from_rows(&rows);
+            ChartData::from_rows(&rows)
+        };
+        // Ten bytes with a four-character year, but not a day: cutting at byte 5 would
+        // split the 'é'.
+        for odd in ["2026éabcd", "2026-11-1x", "Q4"] {
+            let data = dated(["2026-11-01", odd]);
             let (labels, year) = date_labels(&data);
             assert_eq!(year, None, "{odd}");
             assert!(labels.iter().any(|l| l == odd), "{odd}: {labels:?}");
             combined(&data, &ChartContext::default()).unwrap();
         }
-        let days: Vec<Row> = ["2026-11-01", "2026-11-02"]
-            .into_iter()
-            .map(|date| Row {
-                date: Some(date.into()),
-                requests: Some(3),
-                ..Row::default()
-            })
-            .collect();
-        let (labels, year) = date_labels(&ChartData::from_rows(&days));
-        assert_eq!(
-            (labels, year.as_deref()),
-            (vec!["11-01".to_string(), "11-02".to_string()], Some("2026"))
-        );
+        let (labels, year) = date_labels(&dated(["2026-11-01", "2026-11-02"]));
+        assert_eq!(labels, ["11-01", "11-02"]);
+        assert_eq!(year.as_deref(), Some("2026"));
     }
 
     #[test]
