@@ -320,8 +320,11 @@ async fn map_error(
                     operation,
                     status,
                     correlation_id,
-                    snippet: format!("unexpected status; {}", snippet(&body, 200)),
+                    snippet: snippet(&body, 200),
                     source: None,
+                    problem: Some(format!(
+                        "HTTP {status}, a status the API does not define for this operation"
+                    )),
                 }))
             }
         }
@@ -338,6 +341,7 @@ async fn map_error(
                     correlation_id: record.correlation_id.clone(),
                     snippet: snippet(&body, 200),
                     source: Some(source),
+                    problem: None,
                 }))
             }
         }

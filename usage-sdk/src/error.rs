@@ -140,8 +140,9 @@ impl Error {
             operation,
             status: 200,
             correlation_id: None,
-            snippet: what,
+            snippet: String::new(),
             source: None,
+            problem: Some(what),
         }))
     }
 }
@@ -440,19 +441,27 @@ pub struct DecodeError {
     pub snippet: String,
     /// The JSON error, when the body was not valid JSON for the expected type.
     pub source: Option<serde_json::Error>,
+    /// What was wrong otherwise: a status the API does not define for the operation, or a
+    /// body that parsed but cannot be used (an id missing, a cursor that leads nowhere).
+    pub problem: Option<String>,
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} returned HTTP {} with a body that is not the expected JSON",
-            self.operation, self.status
-        )?;
+        match &self.problem {
+            Some(problem) => write!(f, "{} sent an unusable response: {problem}", self.operation)?,
+            None => write!(
+                f,
+                "{} returned HTTP {} with a body that is not the expected JSON",
+                self.operation, self.status
+            )?,
+        }
         if let Some(source) = &self.source {
             write!(f, " ({source})")?;
         }
-        write!(f, "; body starts {:?}", self.snippet)?;
+        if !self.snippet.is_empty() || self.problem.is_none() {
+            write!(f, "; body starts {:?}", self.snippet)?;
+        }
         if let Some(id) = &self.correlation_id {
             write!(f, " [correlation id {id}]")?;
         }
@@ -469,4 +478,41 @@ pub(crate) fn snippet(body: &[u8], limit: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(problem: Option<&str>, snippet: &str) -> String {
+        DecodeError {
+            operation: "getUsageQueryExecutionIdResults",
+            status: 204,
+            correlation_id: Some("corr-1".into()),
+            snippet: snippet.into(),
+            source: None,
+            problem: problem.map(String::from),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_decode_error_says_what_was_wrong_and_shows_a_body_only_when_there_is_one() {
+        let not_json = decode(None, "<html>");
+        assert!(
+            not_json.contains("HTTP 204 with a body that is not the expected JSON")
+                && not_json.contains(r#"body starts "<html>""#)
+                && not_json.ends_with("[correlation id corr-1]"),
+            "{not_json}"
+        );
+        let status = decode(Some("HTTP 204, a status the API does not define"), "");
+        assert!(
+            status.contains("sent an unusable response: HTTP 204")
+                && !status.contains("body starts")
+                && !status.contains("not the expected JSON"),
+            "{status}"
+        );
+        let with_body = decode(Some("HTTP 206, a status the API does not define"), "{}");
+        assert!(with_body.contains(r#"body starts "{}""#), "{with_body}");
+    }
 }

@@ -272,6 +272,11 @@ mod tests {
             message.contains("repeats the cursor") && message.contains("p2"),
             "{message}"
         );
+        // The body was valid JSON: the message says what is wrong with it, not "body starts".
+        assert!(
+            message.contains("unusable response") && !message.contains("body starts"),
+            "{message}"
+        );
         assert!(rows.next_row().await.is_none());
     }
 }
