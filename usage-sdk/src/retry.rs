@@ -55,6 +55,10 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries: every call makes exactly one attempt.
+    ///
+    /// Rate-limit pacing stays on: after a 429, the client's later calls still wait out its
+    /// `Retry-After` before their one attempt (a wait, not a retry). For no waiting at all:
+    /// `RetryPolicy::disabled().with_rate_limit_pacing(false)`.
     pub fn disabled() -> Self {
         Self {
             max_attempts: 1,
