@@ -446,6 +446,35 @@ async fn with_retries_disabled_a_503_surfaces_with_its_code_and_correlation_id()
     assert_secret_free(&si, &[&err]).await;
 }
 
+/// `RetryPolicy::disabled()` means one attempt per call, not "never wait": after a 429 the
+/// client's next call still waits out its `Retry-After` (pacing), unless pacing is off too.
+#[tokio::test]
+async fn with_retries_disabled_a_429_is_not_retried_but_the_next_call_waits_it_out() {
+    for pacing in [true, false] {
+        let si = start(stand_in()).await;
+        let clock = ManualClock::new();
+        let policy = RetryPolicy::disabled().with_rate_limit_pacing(pacing);
+        let client = build(si_config(&si, Arc::new(clock.clone())).retry(policy));
+        let query = OrganizationQuery::builder(week()).build().unwrap();
+        si.inject(Fault::RateLimited, 1);
+
+        let err = client.submit_organization_query(&query).await.unwrap_err();
+        assert_api_error(
+            &err,
+            "post_usage_query",
+            429,
+            "too.many.requests.retry.after",
+        );
+        assert_eq!(api_error(&err).attempts, 1, "pacing {pacing}");
+        assert!(clock.sleeps().is_empty(), "pacing {pacing}: no retry");
+
+        client.submit_organization_query(&query).await.unwrap();
+        assert_eq!(si.stats().requests_to(Route::PostUsageQuery), 2);
+        let expected = if pacing { secs_f64(&[1.0]) } else { Vec::new() };
+        assert_eq!(clock.sleeps(), expected, "pacing {pacing}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rate limits: each 429 waited out, and the whole client paced after one.
 // ---------------------------------------------------------------------------------------------
