@@ -23,9 +23,9 @@
 //! ```
 //!
 //! Layers, from the wire up (`cargo xtask layers` prints the module graph; it has no circle):
-//! - leaves: `time` (the injectable [`time::Clock`]), [`open_enum`], [`row_date`], secrets, [`InvalidInput`],
-//!   ids, and the [`RetryPolicy`]; the [`PollPolicy`] sits just above them (its poller
-//!   returns [`Error`]).
+//! - leaves: `time` (the injectable [`time::Clock`]), [`open_enum`] (with [`row_date`] on
+//!   it), secrets, [`InvalidInput`], ids, and the [`RetryPolicy`]; the [`PollPolicy`] sits
+//!   just above them (its poller returns [`Error`]).
 //! - `transport`: one request with retries, `Retry-After`, pacing, a body size limit and a
 //!   span per attempt.
 //! - [`raw`]: the client progenitor generates from `spec/usage-api.json` (the reviewed

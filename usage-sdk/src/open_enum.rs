@@ -7,9 +7,37 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Reads any JSON string into `T` through its infallible `FromStr`: the open enums here and
+/// the row dates (`crate::row_date`). A visitor, not `Cow<str>` (which serde always makes
+/// owned): a known value is matched on the borrowed text and allocates nothing; only what
+/// `T` keeps verbatim is copied.
+pub(crate) fn deserialize_str<'de, D, T>(
+    deserializer: D,
+    expecting: &'static str,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = Infallible>,
+{
+    struct Visitor<T>(&'static str, PhantomData<T>);
+    impl<T: FromStr<Err = Infallible>> serde::de::Visitor<'_> for Visitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+            Ok(s.parse().unwrap_or_else(|never: Infallible| match never {}))
+        }
+    }
+    deserializer.deserialize_str(Visitor(expecting, PhantomData))
+}
 
 /// Display, serde and conversions shared by the open enums: all go through the wire string.
 macro_rules! wire_string {
@@ -28,22 +56,7 @@ macro_rules! wire_string {
 
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // A visitor, not `Cow<str>` (which serde always makes owned): a known value
-                // is matched on the borrowed text and allocates nothing; only an unknown one
-                // is copied, into `Unknown`.
-                struct Visitor;
-                impl serde::de::Visitor<'_> for Visitor {
-                    type Value = $ty;
-
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str("a string")
-                    }
-
-                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$ty, E> {
-                        Ok(s.parse().unwrap_or_else(|never: Infallible| match never {}))
-                    }
-                }
-                deserializer.deserialize_str(Visitor)
+                deserialize_str(deserializer, "a string")
             }
         }
 

@@ -7,10 +7,14 @@
 //! the whole page. So a date that does not parse is kept verbatim instead, as the open enums
 //! keep an unknown value, and [`UsageDate::date`] / [`UsageDateTime::date_time`] say `None`.
 
+use std::convert::Infallible;
 use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::open_enum::deserialize_str;
 
 /// `date` of an aggregates job row: the day its granularity bucket starts, written
 /// `yyyy-MM-dd`.
@@ -31,17 +35,21 @@ impl UsageDate {
             Self::Unparsed(_) => None,
         }
     }
+}
+
+impl FromStr for UsageDate {
+    type Err = Infallible;
 
     /// chrono's own parsers (`FromStr`), which its serde support uses: whatever the strict
     /// type read before still reads the same way.
-    fn parse(s: &str) -> Self {
-        if let Ok(day) = s.parse::<NaiveDate>() {
+    fn from_str(s: &str) -> Result<Self, Infallible> {
+        Ok(if let Ok(day) = s.parse::<NaiveDate>() {
             Self::Day(day)
         } else if let Ok(at) = s.parse::<DateTime<FixedOffset>>() {
             Self::Day(at.with_timezone(&Utc).date_naive())
         } else {
             Self::Unparsed(s.to_string())
-        }
+        })
     }
 }
 
@@ -81,16 +89,20 @@ impl UsageDateTime {
             Self::Unparsed(_) => None,
         }
     }
+}
+
+impl FromStr for UsageDateTime {
+    type Err = Infallible;
 
     /// chrono's own parsers, as for [`UsageDate`].
-    fn parse(s: &str) -> Self {
-        if let Ok(at) = s.parse::<DateTime<FixedOffset>>() {
+    fn from_str(s: &str) -> Result<Self, Infallible> {
+        Ok(if let Ok(at) = s.parse::<DateTime<FixedOffset>>() {
             Self::At(at.with_timezone(&Utc))
         } else if let Ok(day) = s.parse::<NaiveDate>() {
             Self::At(day.and_time(NaiveTime::MIN).and_utc())
         } else {
             Self::Unparsed(s.to_string())
-        }
+        })
     }
 }
 
@@ -114,7 +126,7 @@ impl fmt::Display for UsageDateTime {
 /// Serde as a string, both ways; reading never fails on a string. A parsed value is written
 /// by chrono in the type's own form, as the generated types wrote it before (so a date-time
 /// read into a [`UsageDate`] is written back as its UTC day); unparsed text as it came.
-macro_rules! wire_string {
+macro_rules! date_serde {
     ($ty:ty, $parsed:ident, $expecting:literal) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -127,26 +139,14 @@ macro_rules! wire_string {
 
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Visitor;
-                impl serde::de::Visitor<'_> for Visitor {
-                    type Value = $ty;
-
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($expecting)
-                    }
-
-                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$ty, E> {
-                        Ok(<$ty>::parse(s))
-                    }
-                }
-                deserializer.deserialize_str(Visitor)
+                deserialize_str(deserializer, $expecting)
             }
         }
     };
 }
 
-wire_string!(UsageDate, Day, "a date string (yyyy-MM-dd)");
-wire_string!(UsageDateTime, At, "a date-time string (ISO-8601)");
+date_serde!(UsageDate, Day, "a date string (yyyy-MM-dd)");
+date_serde!(UsageDateTime, At, "a date-time string (ISO-8601)");
 
 #[cfg(test)]
 mod tests {
