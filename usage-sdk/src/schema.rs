@@ -12,68 +12,62 @@ use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject};
 use crate::open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
 use crate::row_date::{UsageDate, UsageDateTime};
 
-macro_rules! open_enum_schema {
-    ($($ty:ident),* $(,)?) => {$(
+/// `JsonSchema` for each type, named after it, from the [`any_string`] the line gives.
+macro_rules! string_schema {
+    ($($ty:ident => $schema:expr;)*) => {$(
         impl JsonSchema for $ty {
             fn schema_name() -> String {
                 stringify!($ty).to_string()
             }
 
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                open_string(stringify!($ty), $ty::KNOWN)
+                $schema
             }
         }
     )*};
 }
 
-open_enum_schema!(QueryStatus, JobQueryStatus, UsageHttpMethod, LimitNamespace);
+string_schema! {
+    QueryStatus => open_enum("QueryStatus", QueryStatus::KNOWN);
+    JobQueryStatus => open_enum("JobQueryStatus", JobQueryStatus::KNOWN);
+    UsageHttpMethod => open_enum("UsageHttpMethod", UsageHttpMethod::KNOWN);
+    LimitNamespace => open_enum("LimitNamespace", LimitNamespace::KNOWN);
+    // A row date is any string (see `row_date`): the expected form as an example and no
+    // `format`, which an unparsed value would violate.
+    UsageDate => row_date("UsageDate", "a date, yyyy-MM-dd", "2026-11-02");
+    UsageDateTime => row_date("UsageDateTime", "an ISO-8601 date-time", "2026-11-02T00:00:00Z");
+}
 
-fn open_string(name: &str, known: &[&str]) -> Schema {
+fn open_enum(name: &str, known: &[&str]) -> Schema {
+    any_string(
+        format!(
+            "`{name}`: one of the known values listed in `examples`, or a newer value the \
+             server may add (kept verbatim)."
+        ),
+        known,
+    )
+}
+
+fn row_date(name: &str, form: &str, example: &str) -> Schema {
+    any_string(
+        format!("`{name}`: {form}, or other text the server sent (kept verbatim)."),
+        &[example],
+    )
+}
+
+/// A string schema with `examples` and no `enum` or `format` to violate.
+fn any_string(description: String, examples: &[&str]) -> Schema {
     SchemaObject {
         instance_type: Some(InstanceType::String.into()),
         metadata: Some(Box::new(Metadata {
-            description: Some(format!(
-                "`{name}`: one of the known values listed in `examples`, or a newer value the \
-                 server may add (kept verbatim)."
-            )),
-            examples: known.iter().map(|v| serde_json::Value::from(*v)).collect(),
+            description: Some(description),
+            examples: examples
+                .iter()
+                .map(|v| serde_json::Value::from(*v))
+                .collect(),
             ..Default::default()
         })),
         ..Default::default()
     }
     .into()
-}
-
-/// A row date is any string (see `row_date`): the schema gives the expected form as an
-/// example and no `format`, which an unparsed value would violate.
-macro_rules! row_date_schema {
-    ($($ty:ident: $form:literal, $example:literal);* $(;)?) => {$(
-        impl JsonSchema for $ty {
-            fn schema_name() -> String {
-                stringify!($ty).to_string()
-            }
-
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                SchemaObject {
-                    instance_type: Some(InstanceType::String.into()),
-                    metadata: Some(Box::new(Metadata {
-                        description: Some(format!(
-                            "`{}`: {}, or other text the server sent (kept verbatim).",
-                            stringify!($ty),
-                            $form
-                        )),
-                        examples: vec![serde_json::Value::from($example)],
-                        ..Default::default()
-                    })),
-                    ..Default::default()
-                }
-                .into()
-            }
-        }
-    )*};
-}
-
-row_date_schema! {
-    UsageDate: "a date, yyyy-MM-dd", "2026-11-02";
-    UsageDateTime: "an ISO-8601 date-time", "2026-11-02T00:00:00Z";
 }
