@@ -341,6 +341,38 @@ async fn a_token_response_with_the_wrong_shape_is_malformed_and_never_quoted() {
     );
 }
 
+/// A client with client credentials (no jitter), for calls through `UsageClient::raw()`.
+fn raw_caller(server: &ScriptedServer, clock: &ManualClock) -> usage_sdk::UsageClient {
+    usage_sdk::UsageClient::new(
+        Config::builder()
+            .base_url(&server.base_url)
+            .client_credentials("raw-caller", "raw-secret-55e1")
+            .retry(RetryPolicy::default().with_jitter(false))
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn raw_query_body() -> usage_sdk::raw::types::ApiUsageOrganizationQuery {
+    usage_sdk::raw::types::ApiUsageOrganizationQuery {
+        interval: "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".into(),
+        granularity: None,
+        group_by: vec![],
+        metrics: vec![],
+    }
+}
+
+/// The `Authorization` header of each `POST /api/v2/usage/query`, in order.
+fn query_authorizations(server: &ScriptedServer) -> Vec<String> {
+    server
+        .requests_to("POST", "/api/v2/usage/query")
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or("").to_string())
+        .collect()
+}
+
 /// `UsageClient::raw()` is on the same path as every typed call.
 #[tokio::test]
 async fn the_raw_client_sends_the_token_retries_and_renews_it_once_after_a_401() {
@@ -360,31 +392,13 @@ async fn the_raw_client_sends_the_token_retries_and_renews_it_once_after_a_401()
         other => Reply::error(404, "not.found", other),
     })
     .await;
-    let client = usage_sdk::UsageClient::new(
-        Config::builder()
-            .base_url(&server.base_url)
-            .client_credentials("raw-caller", "raw-secret-55e1")
-            .retry(RetryPolicy::default().with_jitter(false))
-            .clock(Arc::new(ManualClock::new()))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let body = usage_sdk::raw::types::ApiUsageOrganizationQuery {
-        interval: "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".into(),
-        granularity: None,
-        group_by: vec![],
-        metrics: vec![],
-    };
+    let client = raw_caller(&server, &ManualClock::new());
+    let body = raw_query_body();
     let submitted = client.raw().post_usage_query(&body).await.unwrap();
     assert_eq!(submitted.status().as_u16(), 202);
     assert_eq!(submitted.into_inner().execution_id.as_deref(), Some("e-1"));
 
-    let sent: Vec<String> = server
-        .requests_to("POST", "/api/v2/usage/query")
-        .iter()
-        .map(|r| r.header("authorization").unwrap_or("").to_string())
-        .collect();
+    let sent = query_authorizations(&server);
     assert_eq!(sent, ["Bearer token-1", "Bearer token-2", "Bearer token-2"]);
     assert_eq!(tokens.load(Ordering::SeqCst), 2, "one renewal");
     assert!(
@@ -412,32 +426,15 @@ async fn a_kept_raw_client_renews_its_token_before_it_expires() {
     })
     .await;
     let clock = ManualClock::new();
-    let client = usage_sdk::UsageClient::new(
-        Config::builder()
-            .base_url(&server.base_url)
-            .client_credentials("raw-caller", "raw-secret-55e1")
-            .clock(Arc::new(clock.clone()))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+    let client = raw_caller(&server, &clock);
     let raw = client.raw();
-    let body = usage_sdk::raw::types::ApiUsageOrganizationQuery {
-        interval: "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".into(),
-        granularity: None,
-        group_by: vec![],
-        metrics: vec![],
-    };
+    let body = raw_query_body();
     raw.post_usage_query(&body).await.unwrap();
     clock.advance(Duration::from_secs(30));
     raw.post_usage_query(&body).await.unwrap();
     clock.advance(Duration::from_secs(550));
     raw.post_usage_query(&body).await.unwrap();
-    let sent: Vec<String> = server
-        .requests_to("POST", "/api/v2/usage/query")
-        .iter()
-        .map(|r| r.header("authorization").unwrap_or("").to_string())
-        .collect();
+    let sent = query_authorizations(&server);
     assert_eq!(sent, ["Bearer token-1", "Bearer token-1", "Bearer token-2"]);
     assert_eq!(
         tokens.load(Ordering::SeqCst),

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
     Error, Granularity, HttpMethod, JobGroupBy, JobId, JobQueryStatus, Metric, OAuthClientId,
-    OAuthClientJob, OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery, PageSize,
-    PollPolicy, SearchColumn, SimpleSearchQuery, SortBy, UsageDate, UsageHttpMethod,
+    OAuthClientJob, OAuthClientJobQuery, OrganizationJob, OrganizationJobQuery,
+    OrganizationPublicApiUsage, PageSize, PollPolicy, SearchColumn, SimpleSearchQuery, SortBy,
+    UsageDate, UsageHttpMethod,
 };
 
 use crate::scripted::{Recorded, Reply, ScriptedServer};
@@ -30,6 +31,20 @@ fn org_query(page_size: u32) -> OrganizationJobQuery {
         .sort_by([SortBy::descending("requestCount")])
         .page_size(PageSize::new(page_size).unwrap())
         .build()
+        .unwrap()
+}
+
+/// Submits `org_query(10)` to `server` and reads every row.
+async fn all_org_rows(
+    server: &ScriptedServer,
+    clock: &ManualClock,
+) -> Vec<OrganizationPublicApiUsage> {
+    build(config(&server.base_url, clock))
+        .organization_aggregates(&org_query(10))
+        .await
+        .unwrap()
+        .collect_all()
+        .await
         .unwrap()
 }
 
@@ -79,14 +94,7 @@ fn job_flow(total: usize, pending: usize) -> impl Fn(&Recorded, usize) -> Reply 
 async fn an_organization_job_is_submitted_polled_and_read_to_the_last_row_of_the_last_page() {
     let server = ScriptedServer::start(job_flow(23, 2)).await;
     let clock = ManualClock::new();
-    let client = build(config(&server.base_url, &clock));
-    let rows = client
-        .organization_aggregates(&org_query(10))
-        .await
-        .unwrap()
-        .collect_all()
-        .await
-        .unwrap();
+    let rows = all_org_rows(&server, &clock).await;
 
     let uris: Vec<String> = rows
         .iter()
@@ -179,14 +187,7 @@ async fn a_page_that_fails_transiently_is_retried_without_duplicating_or_droppin
         inner(request, n)
     })
     .await;
-    let clock = ManualClock::new();
-    let rows = build(config(&server.base_url, &clock))
-        .organization_aggregates(&org_query(10))
-        .await
-        .unwrap()
-        .collect_all()
-        .await
-        .unwrap();
+    let rows = all_org_rows(&server, &ManualClock::new()).await;
     let counts: Vec<i64> = rows.iter().map(|r| r.request_count.unwrap()).collect();
     assert_eq!(counts, (0..30).collect::<Vec<i64>>());
     let second_page = server
@@ -360,14 +361,7 @@ async fn a_row_date_that_is_empty_or_a_date_time_still_reads() {
         ),
     })
     .await;
-    let client = build(config(&server.base_url, &ManualClock::new()));
-    let rows = client
-        .organization_aggregates(&org_query(10))
-        .await
-        .unwrap()
-        .collect_all()
-        .await
-        .unwrap();
+    let rows = all_org_rows(&server, &ManualClock::new()).await;
     let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
     let dates: Vec<_> = rows.iter().map(|r| r.date.clone()).collect();
     assert_eq!(
