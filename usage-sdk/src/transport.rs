@@ -66,9 +66,6 @@ pub(crate) async fn send(
     let started = clock.now();
     let mut pending = Some(request);
     let mut attempt: u32 = 0;
-    // The call's attempts so far (a resend after a 401 renewal is a second `send`): the
-    // record counts them all, as `ApiError::attempts` says.
-    let earlier = attempts.lock().count;
     loop {
         attempt += 1;
         let current = pending.take().expect("a request is pending while looping");
@@ -87,6 +84,9 @@ pub(crate) async fn send(
             Some(throttle) => Some(throttle.acquire(clock.as_ref()).await),
             None => None,
         };
+        // Counted as it goes out: every `send` of the call, a resend after a 401 renewal
+        // included (a second `send` on the same record), as `ApiError::attempts` says.
+        attempts.lock().count += 1;
         let result = http.execute(current).instrument(span.clone()).await;
         // Parsed once, against the client's clock (an HTTP-date counts from its wall time).
         let retry_after = result
@@ -98,7 +98,7 @@ pub(crate) async fn send(
         }
         let result = match result {
             Ok(response) => {
-                let record = record_response(attempts, earlier + attempt, &response, retry_after);
+                let record = record_response(attempts, &response, retry_after);
                 span.record("status", response.status().as_u16());
                 if let Some(id) = &record {
                     span.record("correlation_id", id.as_str());
@@ -122,7 +122,6 @@ pub(crate) async fn send(
             // The same request would get the same body: not retried.
             Err(error) if body_too_large(error).is_some() => return result,
             Err(error) => {
-                attempts.lock().count = earlier + attempt;
                 span.in_scope(|| tracing::debug!(error = %error, "attempt failed in transport"));
                 Outcome::Transport(TransportFailure::of(error))
             }
@@ -296,13 +295,11 @@ impl http_body::Body for LimitedBody {
 /// Records what a response said; returns its correlation id.
 fn record_response(
     attempts: &Attempts,
-    attempt: u32,
     response: &Response,
     retry_after: Option<Duration>,
 ) -> Option<String> {
     let correlation_id = correlation_id(response.headers());
     let mut record = attempts.lock();
-    record.count = attempt;
     record.status = Some(response.status());
     record.correlation_id = correlation_id.clone();
     record.retry_after = retry_after;
