@@ -269,7 +269,8 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
     // Ctrl-C is watched from the start, so it never kills the program without a word.
     let mut interrupted: JoinHandle<_> = tokio::spawn(tokio::signal::ctrl_c());
     let demo_notice = demo.then(|| format!("{DEMO_NOTICE} ({why})"));
-    if cli.api == Api::Jobs {
+    // A legacy plan exactly when --api legacy; otherwise the jobs API.
+    let Some(plan) = legacy_plan else {
         return jobs::run(
             cli,
             &client,
@@ -279,9 +280,6 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
             &mut interrupted,
         )
         .await;
-    }
-    let Some(plan) = legacy_plan else {
-        unreachable!("the legacy plan is built above for --api legacy, the only other API")
     };
 
     let submitted = async {
