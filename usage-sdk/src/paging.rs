@@ -31,11 +31,11 @@ type FetchPage<R> = Box<dyn FnMut(String) -> PageFuture<R> + Send>;
 #[must_use = "a stream does nothing unless polled"]
 pub struct Rows<R> {
     current: std::vec::IntoIter<R>,
+    /// The cursor of the next page to fetch, kept while that page is in flight (a page whose
+    /// own `next` repeats it is an error).
     next: Option<String>,
     fetch: FetchPage<R>,
     in_flight: Option<PageFuture<R>>,
-    /// The cursor of the page in flight (or last fetched).
-    sent: Option<String>,
     operation: &'static str,
     pages: u32,
     done: bool,
@@ -64,7 +64,6 @@ impl<R: Send + 'static> Rows<R> {
             next: first.next,
             fetch: Box::new(fetch),
             in_flight: None,
-            sent: None,
             operation,
             pages: 1,
             done: false,
@@ -107,11 +106,8 @@ impl<R: Send + 'static> Stream for Rows<R> {
                 return Poll::Ready(None);
             }
             if this.in_flight.is_none() {
-                match this.next.take() {
-                    Some(cursor) => {
-                        this.in_flight = Some((this.fetch)(cursor.clone()));
-                        this.sent = Some(cursor);
-                    }
+                match &this.next {
+                    Some(cursor) => this.in_flight = Some((this.fetch)(cursor.clone())),
                     None => {
                         this.done = true;
                         return Poll::Ready(None);
@@ -127,9 +123,9 @@ impl<R: Send + 'static> Stream for Rows<R> {
             match page {
                 // A page that points at the cursor it was fetched with would be served
                 // forever: an error for every paged operation, not a silent end.
-                Ok(page) if page.next.is_some() && page.next == this.sent => {
+                Ok(page) if page.next == this.next => {
                     this.done = true;
-                    let cursor = this.sent.take().unwrap_or_default();
+                    let cursor = this.next.take().unwrap_or_default();
                     return Poll::Ready(Some(Err(Error::unusable_response(
                         this.operation,
                         format!(
@@ -146,6 +142,7 @@ impl<R: Send + 'static> Stream for Rows<R> {
                 }
                 Err(error) => {
                     this.done = true;
+                    this.next = None;
                     return Poll::Ready(Some(Err(error)));
                 }
             }
