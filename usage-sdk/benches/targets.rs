@@ -1047,10 +1047,6 @@ fn bench_consumers(base: &Path, rows: &mut Vec<Row>) {
             .map(|(s, p)| s / p)
             .collect()
     };
-    let summary = |values: &[f64]| {
-        let (lo, hi) = spread(values);
-        (median(&mut values.to_vec()), lo, hi)
-    };
     let (plain, plain_lo, plain_hi) = summary(&seconds[2]);
     for (i, name, target) in [
         (0, "4d. consumer clean dev build", "<= 75 s and <= 1.3x"),
@@ -1672,6 +1668,12 @@ fn spread(values: &[f64]) -> (f64, f64) {
     (min, max)
 }
 
+/// The median, minimum and maximum of `values`.
+fn summary(values: &[f64]) -> (f64, f64, f64) {
+    let (min, max) = spread(values);
+    (median(&mut values.to_vec()), min, max)
+}
+
 fn bench_stream(rows: &mut Vec<Row>) {
     const BIG: usize = 1_000_000;
     const SMALL: usize = 100_000;
@@ -1741,12 +1743,11 @@ fn bench_stream(rows: &mut Vec<Row>) {
             ratios.push(sdk_rates[round] / base_rates[round]);
         }
     });
-    let ((sdk_min, sdk_max), (base_min, base_max)) = (spread(&sdk_rates), spread(&base_rates));
-    let (sdk, base) = (median(&mut sdk_rates), median(&mut base_rates));
+    let (sdk, sdk_min, sdk_max) = summary(&sdk_rates);
+    let (base, base_min, base_max) = summary(&base_rates);
     // The target is checked on the median of the paired per-round ratios (drift between
     // rounds on the shared 2-vCPU machine cancels within a pair); their range is the spread.
-    let (ratio_min, ratio_max) = spread(&ratios);
-    let ratio = median(&mut ratios);
+    let (ratio, ratio_min, ratio_max) = summary(&ratios);
     let krows = |r: f64| format!("{:.0}k", r / 1e3);
     println!(
         "stream: {rounds} rounds of {BIG} rows; SDK median {sdk:.0} rows/s ({sdk_min:.0}-{sdk_max:.0}), {sdk_allocs:.1} allocations/row; baseline median {base:.0} rows/s ({base_min:.0}-{base_max:.0}), {base_allocs:.1} allocations/row; median paired ratio {ratio:.3} ({ratio_min:.3}-{ratio_max:.3})"
