@@ -74,6 +74,14 @@ pub enum Error {
     },
     /// The server answered, but the body is not what the API defines.
     Decode(Box<DecodeError>),
+    /// A row stream reached a limit its reader set ([`crate::Rows::max_pages`],
+    /// [`crate::Rows::max_rows`]) before the result ended.
+    PagingLimitExceeded {
+        /// The paged operation.
+        operation: &'static str,
+        /// The limit that was reached.
+        limit: PagingLimit,
+    },
     /// The response body was larger than [`crate::ConfigBuilder::max_response_size`]; it was
     /// not read further. Not retried.
     ResponseTooLarge {
@@ -86,6 +94,16 @@ pub enum Error {
         /// The `Content-Length` the server announced, when that alone was over the limit.
         content_length: Option<u64>,
     },
+}
+
+/// Which limit of a row stream was reached ([`Error::PagingLimitExceeded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingLimit {
+    /// Pages fetched, the first included ([`crate::Rows::max_pages`]).
+    Pages(u32),
+    /// Rows handed out ([`crate::Rows::max_rows`]).
+    Rows(u64),
 }
 
 impl Error {
@@ -229,6 +247,18 @@ impl fmt::Display for Error {
                 )
             }
             Error::Decode(decode) => decode.fmt(f),
+            Error::PagingLimitExceeded { operation, limit } => match limit {
+                PagingLimit::Pages(pages) => write!(
+                    f,
+                    "{operation}: the result has more than {pages} page(s), the limit set for \
+                     reading it; narrow the query or raise the page limit"
+                ),
+                PagingLimit::Rows(rows) => write!(
+                    f,
+                    "{operation}: the result has more than {rows} row(s), the limit set for \
+                     reading it; narrow the query or raise the row limit"
+                ),
+            },
             Error::ResponseTooLarge {
                 operation,
                 status,

@@ -73,7 +73,9 @@ mod waiter;
 
 pub use client::{Execution, ExecutionScope, UsageClient};
 pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
-pub use error::{ApiError, AuthError, DecodeError, Error, InvalidInput, TransportError};
+pub use error::{
+    ApiError, AuthError, DecodeError, Error, InvalidInput, PagingLimit, TransportError,
+};
 pub use ids::{ExecutionId, JobId, OAuthClientId};
 pub use job_query::{
     HttpMethod, JobGroupBy, OAuthClientJobQuery, OAuthClientJobQueryBuilder, OrganizationJobQuery,

@@ -4,7 +4,12 @@
 //! at most one page is held in memory. A page is a GET, retried by the transport like any
 //! other; rows are handed out only once their whole page has been read and decoded, so a
 //! retried page never duplicates or drops rows.
+//!
+//! Paging always ends: a cursor already followed in the same result (a server whose cursors
+//! cycle, `c1 → c0 → c1 → …`) is an error, and [`Rows::max_pages`] / [`Rows::max_rows`] cap
+//! how far a caller is willing to read.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +17,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::error::Error;
+use crate::error::{Error, PagingLimit};
 
 /// One page of rows and the cursor of the next, if any.
 pub(crate) struct Page<R> {
@@ -31,13 +36,19 @@ type FetchPage<R> = Box<dyn FnMut(String) -> PageFuture<R> + Send>;
 #[must_use = "a stream does nothing unless polled"]
 pub struct Rows<R> {
     current: std::vec::IntoIter<R>,
-    /// The cursor of the next page to fetch, kept while that page is in flight (a page whose
-    /// own `next` repeats it is an error).
+    /// The cursor of the next page to fetch, kept while that page is in flight.
     next: Option<String>,
+    /// Every cursor followed so far: a page pointing back at one of them would start a cycle.
+    /// One short string per page, far less than the page itself.
+    followed: HashSet<String>,
     fetch: FetchPage<R>,
     in_flight: Option<PageFuture<R>>,
     operation: &'static str,
     pages: u32,
+    /// Rows handed out so far.
+    rows: u64,
+    max_pages: Option<u32>,
+    max_rows: Option<u64>,
     done: bool,
 }
 
@@ -47,7 +58,10 @@ impl<R> fmt::Debug for Rows<R> {
             .field("operation", &self.operation)
             .field("rows_left_in_page", &self.current.len())
             .field("pages_fetched", &self.pages)
+            .field("rows_returned", &self.rows)
             .field("more_pages", &self.next.is_some())
+            .field("max_pages", &self.max_pages)
+            .field("max_rows", &self.max_rows)
             .finish_non_exhaustive()
     }
 }
@@ -62,12 +76,32 @@ impl<R: Send + 'static> Rows<R> {
         Self {
             current: first.rows.into_iter(),
             next: first.next,
+            followed: HashSet::new(),
             fetch: Box::new(fetch),
             in_flight: None,
             operation,
             pages: 1,
+            rows: 0,
+            max_pages: None,
+            max_rows: None,
             done: false,
         }
+    }
+
+    /// Ends the stream with [`Error::PagingLimitExceeded`] instead of fetching a page beyond
+    /// the `max`th (the first page counts). For callers that must bound the requests one
+    /// result may cost; by default there is no limit (cursor cycles still end the stream).
+    pub fn max_pages(mut self, max: u32) -> Self {
+        self.max_pages = Some(max);
+        self
+    }
+
+    /// Ends the stream with [`Error::PagingLimitExceeded`] instead of handing out a row
+    /// beyond the `max`th. For callers that keep every row in memory; by default there is no
+    /// limit.
+    pub fn max_rows(mut self, max: u64) -> Self {
+        self.max_rows = Some(max);
+        self
     }
 
     /// The next row, or `None` after the last one (or after an error).
@@ -89,6 +123,20 @@ impl<R: Send + 'static> Rows<R> {
     pub fn pages_fetched(&self) -> u32 {
         self.pages
     }
+
+    /// How many rows have been handed out so far.
+    pub fn rows_returned(&self) -> u64 {
+        self.rows
+    }
+
+    /// Ends the stream with `error`.
+    fn fail(&mut self, error: Error) -> Poll<Option<Result<R, Error>>> {
+        self.done = true;
+        self.next = None;
+        self.in_flight = None;
+        self.current = Vec::new().into_iter();
+        Poll::Ready(Some(Err(error)))
+    }
 }
 
 impl<R> Unpin for Rows<R> {}
@@ -99,20 +147,47 @@ impl<R: Send + 'static> Stream for Rows<R> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(row) = this.current.next() {
-                return Poll::Ready(Some(Ok(row)));
+            if this.current.len() > 0 {
+                if this.max_rows.is_some_and(|max| this.rows >= max) {
+                    let limit = PagingLimit::Rows(this.rows);
+                    return this.fail(Error::PagingLimitExceeded {
+                        operation: this.operation,
+                        limit,
+                    });
+                }
+                if let Some(row) = this.current.next() {
+                    this.rows += 1;
+                    return Poll::Ready(Some(Ok(row)));
+                }
             }
             if this.done {
                 return Poll::Ready(None);
             }
             if this.in_flight.is_none() {
-                match &this.next {
-                    Some(cursor) => this.in_flight = Some((this.fetch)(cursor.clone())),
-                    None => {
-                        this.done = true;
-                        return Poll::Ready(None);
-                    }
+                let Some(cursor) = &this.next else {
+                    this.done = true;
+                    return Poll::Ready(None);
+                };
+                if this.max_pages.is_some_and(|max| this.pages >= max) {
+                    let limit = PagingLimit::Pages(this.pages);
+                    return this.fail(Error::PagingLimitExceeded {
+                        operation: this.operation,
+                        limit,
+                    });
                 }
+                // Any cursor seen before in this result starts a cycle (the self-loop
+                // `c1 → c1` and the longer `c1 → c0 → c1` alike): an error, not a silent end
+                // and not an endless read.
+                if !this.followed.insert(cursor.clone()) {
+                    let what = format!(
+                        "the cursor {:?} after page {} was already followed: the result's \
+                         cursors form a cycle",
+                        crate::error::snippet(cursor.as_bytes(), 100),
+                        this.pages
+                    );
+                    return this.fail(Error::unusable_response(this.operation, what));
+                }
+                this.in_flight = Some((this.fetch)(cursor.clone()));
             }
             let in_flight = this.in_flight.as_mut().expect("set above");
             let page = match in_flight.as_mut().poll(cx) {
@@ -121,30 +196,13 @@ impl<R: Send + 'static> Stream for Rows<R> {
             };
             this.in_flight = None;
             match page {
-                // A page that points at the cursor it was fetched with would be served
-                // forever: an error for every paged operation, not a silent end.
-                Ok(page) if page.next == this.next => {
-                    this.done = true;
-                    let cursor = this.next.take().unwrap_or_default();
-                    return Poll::Ready(Some(Err(Error::unusable_response(
-                        this.operation,
-                        format!(
-                            "the next page's cursor repeats the cursor {cursor:?} it was fetched with"
-                        ),
-                    ))));
-                }
                 Ok(page) => {
                     this.pages += 1;
-                    // An empty page ends the result, whatever cursor it carries: following
-                    // cursors of empty pages could loop forever.
+                    // An empty page ends the result, whatever cursor it carries.
                     this.next = page.next.filter(|_| !page.rows.is_empty());
                     this.current = page.rows.into_iter();
                 }
-                Err(error) => {
-                    this.done = true;
-                    this.next = None;
-                    return Poll::Ready(Some(Err(error)));
-                }
+                Err(error) => return this.fail(error),
             }
         }
     }
@@ -262,11 +320,13 @@ mod tests {
             },
         );
         assert_eq!(rows.next_row().await.unwrap().unwrap(), 1);
+        // Page p2 was read once, legitimately; following it again is refused.
+        assert_eq!(rows.next_row().await.unwrap().unwrap(), 2);
         let err = rows.next_row().await.unwrap().unwrap_err();
         assert!(matches!(err, Error::Decode(_)), "{err}");
         let message = err.to_string();
         assert!(
-            message.contains("repeats the cursor") && message.contains("p2"),
+            message.contains("already followed") && message.contains("p2"),
             "{message}"
         );
         // The body was valid JSON: the message says what is wrong with it, not "body starts".
@@ -275,5 +335,102 @@ mod tests {
             "{message}"
         );
         assert!(rows.next_row().await.is_none());
+    }
+
+    /// A scripted result: `next[cursor]` is the cursor the page fetched with `cursor` points
+    /// at; every page holds one row, its cursor.
+    fn scripted(first_next: &str, links: &'static [(&'static str, &'static str)]) -> Rows<String> {
+        Rows::new(
+            "op",
+            Page {
+                rows: vec!["p0".to_string()],
+                next: Some(first_next.to_string()),
+            },
+            move |cursor| {
+                let next = links
+                    .iter()
+                    .find(|(from, _)| *from == cursor)
+                    .map(|(_, to)| to.to_string());
+                Box::pin(async move {
+                    Ok(Page {
+                        rows: vec![cursor],
+                        next,
+                    })
+                })
+            },
+        )
+    }
+
+    async fn drain(mut rows: Rows<String>) -> (Vec<String>, Option<Error>) {
+        let mut seen = Vec::new();
+        while let Some(row) = rows.next_row().await {
+            match row {
+                Ok(row) => seen.push(row),
+                Err(error) => {
+                    assert!(
+                        rows.next_row().await.is_none(),
+                        "the stream ends after an error"
+                    );
+                    return (seen, Some(error));
+                }
+            }
+        }
+        (seen, None)
+    }
+
+    #[tokio::test]
+    async fn a_cursor_cycle_of_any_length_is_an_error_after_each_page_is_read_once() {
+        // p0 → c1 → c0 → c1 → …: the issue's server, which kept a report running forever.
+        let (rows, error) = drain(scripted("c1", &[("c1", "c0"), ("c0", "c1")])).await;
+        assert_eq!(rows, ["p0", "c1", "c0"]);
+        let message = error.expect("a cycle is an error").to_string();
+        assert!(
+            message.contains("cycle") && message.contains("\"c1\""),
+            "{message}"
+        );
+        // A longer cycle back to the first cursor.
+        let (rows, error) = drain(scripted(
+            "a",
+            &[("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")],
+        ))
+        .await;
+        assert_eq!(rows, ["p0", "a", "b", "c", "d"]);
+        assert!(matches!(error, Some(Error::Decode(_))));
+        // A chain that ends is read to its end.
+        let (rows, error) = drain(scripted("a", &[("a", "b")])).await;
+        assert_eq!(rows, ["p0", "a", "b"]);
+        assert!(error.is_none());
+    }
+
+    #[tokio::test]
+    async fn page_and_row_limits_end_the_stream_with_a_typed_error_at_exactly_the_limit() {
+        const CHAIN: &[(&str, &str)] = &[("a", "b"), ("b", "c"), ("c", "d")];
+        // Four pages exist; three are allowed: every row of the three, then the error,
+        // without fetching the fourth.
+        let (rows, error) = drain(scripted("a", CHAIN).max_pages(3)).await;
+        assert_eq!(rows, ["p0", "a", "b"]);
+        match error {
+            Some(Error::PagingLimitExceeded {
+                limit: PagingLimit::Pages(3),
+                ..
+            }) => {}
+            other => panic!("expected the page limit, got {other:?}"),
+        }
+        // A limit the result fits in exactly is no error.
+        let (rows, error) = drain(scripted("a", CHAIN).max_pages(5)).await;
+        assert_eq!((rows.len(), error.is_none()), (5, true));
+        let (rows, error) = drain(scripted("a", CHAIN).max_rows(5)).await;
+        assert_eq!((rows.len(), error.is_none()), (5, true));
+        let (rows, error) = drain(scripted("a", CHAIN).max_rows(2)).await;
+        assert_eq!(rows, ["p0", "a"]);
+        let error = error.expect("the row limit is an error");
+        assert!(matches!(
+            error,
+            Error::PagingLimitExceeded {
+                limit: PagingLimit::Rows(2),
+                ..
+            }
+        ));
+        assert!(error.to_string().contains("more than 2 row(s)"), "{error}");
     }
 }
