@@ -120,10 +120,16 @@ pub struct Cli {
     #[command(flatten)]
     pub extras: crate::extras::Extras,
 
-    /// Give up waiting for the query after SECS seconds (default 1800, at most 604800); the
-    /// message then says how to resume
+    /// Give up after SECS seconds (default 1800, at most 604800): submitting, waiting for and
+    /// reading the query all count; the message then says how to resume
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+
+    /// Stop with an error rather than read more than N rows (default: 1000000 for the
+    /// formats that hold every row, table, html, --chart, --top, --allowance; none for CSV
+    /// and JSON, which are written as the rows arrive)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: Option<u64>,
 
     /// Wait for an execution submitted earlier (after a deadline or Ctrl-C); with --client ID
     /// for a client query or summary

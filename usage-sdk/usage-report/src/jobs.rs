@@ -6,7 +6,6 @@
 use std::io::Write;
 
 use serde::Serialize;
-use tokio::task::JoinHandle;
 use usage_sdk::{
     Error, Interval, JobGroupBy, JobPollEvent, OAuthClientId, OAuthClientJob, OAuthClientJobQuery,
     OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows, UsageClient, UsageJob,
@@ -14,9 +13,12 @@ use usage_sdk::{
 
 use crate::cli::{Cli, Format};
 use crate::render::{self, CsvStream, Row};
-use crate::{Exit, resume_command, written};
+use crate::{Exit, Limits, resume_command, written};
 
-type Interrupt = JoinHandle<std::io::Result<()>>;
+/// The most rows the formats that hold every row before printing (table, HTML, charts,
+/// `--top`, `--allowance`) read, unless `--max-rows` says otherwise: about 0.5 GB of rows
+/// in memory. CSV and JSON stream, so they have no default limit.
+pub(crate) const COLLECTED_ROWS_LIMIT: u64 = 1_000_000;
 
 /// The column a `groupBy` value fills.
 fn column(group_by: JobGroupBy) -> &'static str {
@@ -37,7 +39,7 @@ pub(crate) async fn run(
     poll: &PollPolicy,
     demo_notice: Option<&str>,
     notes: &[String],
-    interrupted: &mut Interrupt,
+    limits: &mut Limits<'_>,
 ) -> Result<(), Exit> {
     // Fewer, larger pages: each GET counts against the OAuth client's rate limit.
     let page_size = cli.page_size.unwrap_or(PageSize::MAX);
@@ -102,11 +104,7 @@ pub(crate) async fn run(
                     let query = query!(OAuthClientJobQuery::builder(interval))
                         .organization_ids(cli.organization_ids.iter().cloned())
                         .build()?;
-                    submit(
-                        interrupted,
-                        client.submit_oauth_client_job(client_id, &query),
-                    )
-                    .await?
+                    submit(limits, client.submit_oauth_client_job(client_id, &query)).await?
                 }
             };
             report(
@@ -114,7 +112,7 @@ pub(crate) async fn run(
                 client,
                 poll,
                 (demo_notice, notes),
-                interrupted,
+                limits,
                 &shape,
                 job,
                 Some(client_id),
@@ -129,7 +127,7 @@ pub(crate) async fn run(
                         .user_ids(cli.user_ids.iter().cloned())
                         .oauth_client_ids(cli.oauth_client_ids.iter().cloned())
                         .build()?;
-                    submit(interrupted, client.submit_organization_job(&query)).await?
+                    submit(limits, client.submit_organization_job(&query)).await?
                 }
             };
             report(
@@ -137,7 +135,7 @@ pub(crate) async fn run(
                 client,
                 poll,
                 (demo_notice, notes),
-                interrupted,
+                limits,
                 &shape,
                 job,
                 None,
@@ -155,15 +153,19 @@ struct Shape<'a> {
 }
 
 async fn submit<J>(
-    interrupted: &mut Interrupt,
+    limits: &mut Limits<'_>,
     submitted: impl Future<Output = Result<J, Error>>,
 ) -> Result<J, Exit> {
-    tokio::select! {
-        job = submitted => job.map_err(|e| permission_hint(e, "submitting the job")),
-        _ = interrupted => Err(Exit::interrupted(
-            "interrupted while submitting the job; no job id was received",
-        )),
-    }
+    limits
+        .run(
+            async {
+                submitted
+                    .await
+                    .map_err(|e| permission_hint(e, "submitting the job"))
+            },
+            || "submitting the job; no job id was received".to_string(),
+        )
+        .await
 }
 
 /// A 403 from the jobs means the credentials lack their permission: say which, and that the
@@ -186,7 +188,7 @@ async fn report<J>(
     client: &UsageClient,
     poll: &PollPolicy,
     (demo_notice, notes): (Option<&str>, &[String]),
-    interrupted: &mut Interrupt,
+    limits: &mut Limits<'_>,
     shape: &Shape<'_>,
     job: J,
     client_id: Option<&OAuthClientId>,
@@ -212,41 +214,54 @@ where
             eprint!("\r\x1b[2K");
         }
     };
-    let waited = tokio::select! {
-        rows = client.job_rows_observed(&job, poll, |event| if progress { show_progress(event) }) => rows,
-        _ = &mut *interrupted => {
-            clear();
-            return Err(Exit::interrupted(format!(
-                "interrupted while waiting for job {}; {}", job.id(), resume()
-            )));
-        }
-    };
+    // The waiter's own deadline is what is left of the run's, so a job still running at the
+    // end is reported as such (with its last status) rather than as a bare timeout.
+    let poll = poll.clone().with_deadline(limits.remaining());
+    let waited = limits
+        .run(
+            async {
+                client
+                    .job_rows_observed(&job, &poll, |event| {
+                        if progress {
+                            show_progress(event)
+                        }
+                    })
+                    .await
+                    .map_err(|error| match error {
+                        Error::JobDeadlineExceeded { .. } => {
+                            Exit::failed(format!("{error}\n{}", resume()))
+                        }
+                        error => permission_hint(error, "waiting for the job"),
+                    })
+            },
+            || format!("waiting for job {}; {}", job.id(), resume()),
+        )
+        .await;
     clear();
-    let rows = match waited {
-        Ok(rows) => rows,
-        Err(error @ Error::JobDeadlineExceeded { .. }) => {
-            return Err(Exit::failed(format!("{error}\n{}", resume())));
-        }
-        Err(error) => return Err(permission_hint(error, "waiting for the job")),
+    let rows = waited?;
+    // Formats that hold every row are bounded by default; CSV and JSON only when asked.
+    let collects =
+        cli.extras.collect(cli.format) || matches!(cli.format, Format::Table | Format::Html);
+    let rows = match cli.max_rows.or(collects.then_some(COLLECTED_ROWS_LIMIT)) {
+        Some(max) => rows.max_rows(max),
+        None => rows,
     };
-    let written = tokio::select! {
-        written = async {
-            if cli.extras.collect(cli.format) {
-                write_collected(cli, notes, shape, rows, demo_notice).await
-            } else {
-                write_rows(cli.format, shape, rows, demo_notice).await
-            }
-        } => written,
-        _ = &mut *interrupted => {
-            return Err(Exit::interrupted(format!(
-                "interrupted while reading the rows of job {}; {}", job.id(), resume()
-            )));
-        }
-    };
+    limits
+        .run(
+            async {
+                if cli.extras.collect(cli.format) {
+                    write_collected(cli, notes, shape, rows, demo_notice).await
+                } else {
+                    write_rows(cli.format, shape, rows, demo_notice).await
+                }
+            },
+            || format!("reading the rows of job {}; {}", job.id(), resume()),
+        )
+        .await?;
     if let (Some(notice), Format::Csv | Format::Json | Format::Html) = (demo_notice, cli.format) {
         eprintln!("usage-report: {notice}");
     }
-    written
+    Ok(())
 }
 
 /// Writes the rows as they arrive (CSV, JSON) or all at once (table).
@@ -336,7 +351,8 @@ where
 }
 
 fn show_progress(event: &JobPollEvent<'_>) {
-    let status = event.status.map_or("no status", |s| s.as_str());
+    // The status comes from the server: escaped like every server string on the terminal.
+    let status = render::terminal_safe(event.status.map_or("no status", |s| s.as_str()));
     eprint!(
         "\r\x1b[2Kjob {}: {status} after {:.1} s (poll {})",
         event.job_id,

@@ -73,6 +73,40 @@ impl Exit {
     }
 }
 
+/// What ends a step of the run early besides its own outcome: Ctrl-C, and the `--timeout`,
+/// which bounds the whole run (submitting, waiting and reading the rows), not just the wait.
+pub(crate) struct Limits<'a> {
+    pub(crate) interrupted: &'a mut JoinHandle<std::io::Result<()>>,
+    pub(crate) deadline: tokio::time::Instant,
+    pub(crate) timeout: std::time::Duration,
+}
+
+impl Limits<'_> {
+    /// Runs `step` until it ends, Ctrl-C or the deadline; `doing` says what was under way
+    /// (and how to resume, when there is a way) in the message of the latter two.
+    pub(crate) async fn run<T>(
+        &mut self,
+        step: impl Future<Output = Result<T, Exit>>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<T, Exit> {
+        tokio::select! {
+            done = step => done,
+            _ = &mut *self.interrupted => Err(Exit::interrupted(format!("interrupted while {}", doing()))),
+            () = tokio::time::sleep_until(self.deadline) => Err(Exit::failed(format!(
+                "the --timeout of {} s passed while {}",
+                self.timeout.as_secs(),
+                doing()
+            ))),
+        }
+    }
+
+    /// The time left before the deadline, for the waiter's own deadline.
+    pub(crate) fn remaining(&self) -> std::time::Duration {
+        self.deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+    }
+}
+
 impl From<usage_sdk::InvalidInput> for Exit {
     fn from(invalid: usage_sdk::InvalidInput) -> Self {
         Exit::usage(invalid.to_string())
@@ -130,7 +164,9 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Exit { code, message }) => {
-            eprintln!("usage-report: {message}");
+            // Messages carry server strings (error messages, codes, statuses): escaped, so a
+            // hostile server cannot send escape sequences to the terminal.
+            eprintln!("usage-report: {}", render::terminal_safe_lines(&message));
             ExitCode::from(code)
         }
     }
@@ -268,6 +304,13 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
 
     // Ctrl-C is watched from the start, so it never kills the program without a word.
     let mut interrupted: JoinHandle<_> = tokio::spawn(tokio::signal::ctrl_c());
+    let mut limits = Limits {
+        interrupted: &mut interrupted,
+        deadline: tokio::time::Instant::now()
+            .checked_add(poll.deadline)
+            .unwrap_or_else(far_future),
+        timeout: poll.deadline,
+    };
     let demo_notice = demo.then(|| format!("{DEMO_NOTICE} ({why})"));
     // A legacy plan exactly when --api legacy; otherwise the jobs API.
     let Some(plan) = legacy_plan else {
@@ -277,7 +320,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
             &poll,
             demo_notice.as_deref(),
             &notes,
-            &mut interrupted,
+            &mut limits,
         )
         .await;
     };
@@ -299,44 +342,45 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
             Plan::Resume(execution) => (execution.clone(), None),
         })
     };
-    let (execution, metrics): (Execution, Option<Vec<Metric>>) = tokio::select! {
-        submitted = submitted => submitted?,
-        _ = &mut interrupted => return Err(Exit::interrupted(
-            "interrupted while submitting the query; no execution id was received",
-        )),
-    };
+    let (execution, metrics): (Execution, Option<Vec<Metric>>) = limits
+        .run(async { Ok(submitted.await?) }, || {
+            "submitting the query; no execution id was received".to_string()
+        })
+        .await?;
 
     let progress = std::io::stderr().is_terminal() && !logging::verbose(cli.verbose);
-    let waited = tokio::select! {
-        report = client.wait_observed(&execution, &poll, |event| {
-            if progress {
-                show_progress(event)
-            }
-        }) => report,
-        _ = &mut interrupted => {
-            if progress {
-                eprint!("\r\x1b[2K");
-            }
-            return Err(Exit::interrupted(format!(
-                "interrupted while waiting for execution {}; {}",
-                execution.id,
-                how_to_resume(cli, &execution, demo)
-            )));
-        }
-    };
+    let poll = poll.with_deadline(limits.remaining());
+    let waited = limits
+        .run(
+            async {
+                client
+                    .wait_observed(&execution, &poll, |event| {
+                        if progress {
+                            show_progress(event)
+                        }
+                    })
+                    .await
+                    .map_err(|error| match error {
+                        Error::DeadlineExceeded { .. } => Exit::failed(format!(
+                            "{error}\n{}",
+                            how_to_resume(cli, &execution, demo)
+                        )),
+                        error => error.into(),
+                    })
+            },
+            || {
+                format!(
+                    "waiting for execution {}; {}",
+                    execution.id,
+                    how_to_resume(cli, &execution, demo)
+                )
+            },
+        )
+        .await;
     if progress {
         eprint!("\r\x1b[2K");
     }
-    let report = match waited {
-        Ok(report) => report,
-        Err(error @ Error::DeadlineExceeded { .. }) => {
-            return Err(Exit::failed(format!(
-                "{error}\n{}",
-                how_to_resume(cli, &execution, demo)
-            )));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let report = waited?;
 
     if cli.extras.collect(cli.format) {
         let collected = report
@@ -450,8 +494,14 @@ pub(crate) fn shell_word(word: &str) -> String {
     }
 }
 
+/// A deadline beyond what the clock can represent: none.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
 fn show_progress(event: &PollEvent<'_>) {
-    let status = event.status.map_or("no status", |s| s.as_str());
+    // The status comes from the server: escaped like every server string on the terminal.
+    let status = render::terminal_safe(event.status.map_or("no status", |s| s.as_str()));
     eprint!(
         "\r\x1b[2Kexecution {}: {status} after {:.1} s (poll {})",
         event.execution.id,

@@ -382,12 +382,16 @@ fn table(rows: &[Row], columns: &Columns) -> String {
     out
 }
 
-/// `text` with control characters written as Rust escapes (`\u{1b}`).
-fn terminal_safe(text: &str) -> String {
-    if text.chars().any(char::is_control) {
+/// `text` with control characters and bidirectional overrides (which reorder what a
+/// terminal shows) written as Rust escapes (`\u{1b}`, `\u{202e}`).
+pub(crate) fn terminal_safe(text: &str) -> String {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if text.chars().any(unsafe_char) {
         text.chars()
             .map(|c| {
-                if c.is_control() {
+                if unsafe_char(c) {
                     c.escape_default().to_string()
                 } else {
                     c.to_string()
@@ -397,6 +401,14 @@ fn terminal_safe(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// [`terminal_safe`] for a message of several lines: its own line breaks stay.
+pub(crate) fn terminal_safe_lines(text: &str) -> String {
+    text.split('\n')
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One CSV line. A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`
