@@ -979,27 +979,51 @@ async fn a_declared_error_status_with_a_non_json_body_loses_its_status() {
     }
 }
 
-/// Known defect, pinned so a fix shows up here: progenitor's `encode_path` leaves `.`
-/// alone, and the URL parser then resolves an id that is exactly `..` as a dot segment, so
-/// the request leaves its route. Callers must reject `.`/`..` ids before the raw client.
+/// progenitor's `encode_path` leaves `.` alone, and the URL parser would resolve an id of
+/// `.` or `..` as a dot segment (and read `\` as `/`), sending the request to another route
+/// with the caller's token. The raw client refuses such a request before sending it.
 #[tokio::test]
-async fn known_defect_an_execution_id_of_dot_dot_escapes_its_segment() {
+async fn ids_that_would_leave_their_path_segment_are_refused_before_sending() {
     let server = MockServer::start_async().await;
-    let mock = server
+    let any = server
         .mock_async(|when, then| {
-            when.method("GET").path("/api/v2/usage/results");
+            when.any_request();
             then.status(404)
                 .json_body(json!({ "code": "not.found", "status": 404 }));
         })
         .await;
     let client = raw_client(&server);
 
-    let error = expect_error_response(
-        answered_by(&mock, client.get_usage_query_execution_id_results("..")).await,
-    )
-    .await;
+    for id in ["..", ".", "a\\b", "\\..\\..", ""] {
+        refused(id, client.get_usage_query_execution_id_results(id).await);
+        refused(
+            id,
+            client
+                .get_oauth_client_usage_query_result(CLIENT_ID, id)
+                .await,
+        );
+        refused(
+            id,
+            client.get_usage_aggregates_query_job(id, None, None).await,
+        );
+    }
+    // Nothing reached the server; an ordinary id still does.
+    assert_eq!(any.calls_async().await, 0);
+    let _ = client
+        .get_usage_query_execution_id_results(EXECUTION_ID)
+        .await;
+    assert_eq!(any.calls_async().await, 1);
+}
 
-    assert_eq!(error.status().as_u16(), 404);
+fn refused<T: std::fmt::Debug, E: std::fmt::Debug>(id: &str, outcome: Result<T, Error<E>>) {
+    match outcome {
+        Err(Error::InvalidRequest(message)) => assert!(
+            message.contains("left its path segment") && message.contains("not sent"),
+            "{id:?}: {message}"
+        ),
+        Err(other) => panic!("{id:?}: expected InvalidRequest, got {other:?}"),
+        Ok(value) => panic!("{id:?}: expected an error, got {value:?}"),
+    }
 }
 
 /// `days` is a free string (reference §1); reserved characters in it are form-encoded

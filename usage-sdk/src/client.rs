@@ -76,7 +76,13 @@ impl Execution {
 impl UsageClient {
     /// A client for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let http = crate::tls::http_client_builder()?
+        let mut http = crate::tls::http_client_builder()?;
+        if config.is_loopback() {
+            // HTTP_PROXY and friends apply to every host, loopback included: the token would
+            // leave the machine, in clear, to reach a server on this one.
+            http = http.no_proxy();
+        }
+        let http = http
             .connect_timeout(config.timeouts.connect)
             .timeout(config.timeouts.request)
             .user_agent(config.user_agent.clone())

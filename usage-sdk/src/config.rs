@@ -153,6 +153,20 @@ impl Config {
     pub fn max_response_size(&self) -> u64 {
         self.max_response_size
     }
+
+    /// The path of the base URL (`""` for most; a gateway's prefix otherwise).
+    pub(crate) fn base_path(&self) -> &str {
+        let after_scheme = self.base_url.split_once("://").map_or("", |(_, rest)| rest);
+        after_scheme.find('/').map_or("", |at| &after_scheme[at..])
+    }
+
+    /// Whether the API and token URLs are both on loopback: such a client never goes through
+    /// a proxy (`HTTP_PROXY` would otherwise carry its token, in clear, off the machine).
+    pub(crate) fn is_loopback(&self) -> bool {
+        [&self.base_url, &self.token_url]
+            .iter()
+            .all(|url| Url::parse(url).is_ok_and(|url| is_loopback(&url)))
+    }
 }
 
 /// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
@@ -336,10 +350,21 @@ impl ConfigBuilder {
 }
 
 /// Parses a URL and refuses plain `http` to anything but loopback: tokens and secrets must
-/// not cross a network in clear text.
+/// not cross a network in clear text. A URL with `user:password@` is refused too: the
+/// password would travel in every `Debug` of the config and every error naming the URL.
 fn checked_url(field: &'static str, what: &'static str, url: &str) -> Result<Url, Error> {
+    let shown = without_userinfo(url);
     let parsed = Url::parse(url.trim())
-        .map_err(|e| Error::invalid(field, format!("{what} {url:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid(field, format!("{what} {shown:?} is not a URL: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{what} {shown:?} carries user information (user:password@); leave it out and \
+                 give credentials with client_credentials or access_token"
+            ),
+        ));
+    }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::invalid(
             field,
@@ -357,6 +382,19 @@ fn checked_url(field: &'static str, what: &'static str, url: &str) -> Result<Url
             field,
             format!("{what} {url:?} has unsupported scheme {other}"),
         )),
+    }
+}
+
+/// `url` with anything between `://` and an `@` before the path replaced by `***`, for
+/// messages about a URL that may carry a password (and may not even parse).
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -387,6 +425,61 @@ fn derive_token_url(base: &Url) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_with_user_information_is_refused_without_echoing_the_password() {
+        for url in [
+            "https://alice:hunter2-secret@api.mypurecloud.com",
+            "http://alice:hunter2-secret@127.0.0.1:8080/",
+            "https://:hunter2-secret@api.mypurecloud.com",
+            "https://alice@api.mypurecloud.com",
+            // Does not even parse (a space in the host): still not echoed.
+            "https://alice:hunter2-secret@api my.com/",
+        ] {
+            for built in [
+                Config::builder().base_url(url).access_token("t").build(),
+                Config::builder().token_url(url).access_token("t").build(),
+            ] {
+                let error = built.expect_err(url);
+                let message = error.to_string();
+                assert!(matches!(error, Error::InvalidInput(_)), "{url}: {message}");
+                assert!(!message.contains("hunter2"), "{url}: {message}");
+                assert!(
+                    !format!("{error:?}").contains("hunter2"),
+                    "{url}: {error:?}"
+                );
+            }
+        }
+        let message = Config::builder()
+            .base_url("https://alice:hunter2-secret@api.mypurecloud.com")
+            .access_token("t")
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("user information"), "{message}");
+    }
+
+    #[test]
+    fn only_a_client_wholly_on_loopback_bypasses_proxies() {
+        let config = |base: &str| {
+            Config::builder()
+                .base_url(base)
+                .access_token("t")
+                .build()
+                .unwrap()
+        };
+        assert!(config("http://127.0.0.1:9/").is_loopback());
+        assert!(config("http://[::1]:9").is_loopback());
+        assert!(config("http://localhost:9").is_loopback());
+        assert!(!config("https://api.mypurecloud.com").is_loopback());
+        let split = Config::builder()
+            .base_url("http://127.0.0.1:9")
+            .token_url("https://login.mypurecloud.com/oauth/token")
+            .access_token("t")
+            .build()
+            .unwrap();
+        assert!(!split.is_loopback());
+    }
 
     fn build(base: &str) -> Result<Config, Error> {
         Config::builder().base_url(base).access_token("t").build()

@@ -15,8 +15,14 @@ impl ClientHooks<Session> for Client {
     async fn pre<E>(
         &self,
         request: &mut Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        crate::routes::check(
+            info.operation_id,
+            self.inner().shared.config.base_path(),
+            request.url().path(),
+        )
+        .map_err(progenitor_client::Error::InvalidRequest)?;
         // progenitor sends `api-version: <info.version>` on every request; Genesys does not
         // define that header and the official SDKs never send it.
         request.headers_mut().remove("api-version");

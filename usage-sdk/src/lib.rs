@@ -55,6 +55,7 @@ mod query;
 pub mod raw;
 mod region;
 mod retry;
+mod routes;
 pub mod row_date;
 #[cfg(feature = "schemars")]
 mod schema;

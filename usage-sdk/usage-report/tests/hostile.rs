@@ -1,6 +1,7 @@
-//! The program against hostile servers: every run ends within `--timeout` plus a second, with
-//! exit 1, whatever the server does with its pages (cursors that cycle, a result that never
-//! ends, a page that never comes), and server strings never reach the terminal raw.
+//! The program against hostile servers and environments: every run ends within `--timeout`
+//! plus a second, with exit 1, whatever the server does with its pages (cursors that cycle, a
+//! result that never ends, a page that never comes); server strings never reach the terminal
+//! raw; a proxy in the environment never sees a loopback API's token.
 //!
 //! The server is a few lines of HTTP/1.1 on loopback, so a test can answer anything.
 
@@ -105,6 +106,10 @@ struct Run {
 /// `usage-report --resume JOB ARGS` against `base`, with a token (no token request), in a
 /// clean environment; killed after 60 s so a run that never ends fails the test.
 async fn resume(base: &str, args: &[&str]) -> Run {
+    resume_with(base, args, &[]).await
+}
+
+async fn resume_with(base: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let started = Instant::now();
     let child = std::process::Command::new(BIN)
         .args(["--resume", JOB])
@@ -113,6 +118,7 @@ async fn resume(base: &str, args: &[&str]) -> Run {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("GENESYSCLOUD_API_REGION", base)
         .env("GENESYSCLOUD_ACCESS_TOKEN", "test-token-5b1e")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -259,5 +265,35 @@ async fn server_strings_reach_stderr_escaped() {
         run.stderr.contains("bad.\\u{1b}[31mcode") && run.stderr.contains("\\u{202e}txt.exe"),
         "{}",
         run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_in_the_environment_never_carries_a_loopback_apis_token() {
+    let (base, requests) = serve(|_, _| page(2, None)).await;
+    // A "proxy" that counts connections and answers none.
+    let proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let proxied = Arc::new(AtomicUsize::new(0));
+    let counted = proxied.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = proxy.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let env = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+    ];
+    let run = resume_with(&base, &["--format", "csv"], &env).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1 + 2, "{}", run.stdout);
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        proxied.load(Ordering::SeqCst),
+        0,
+        "the proxy saw a connection"
     );
 }
