@@ -13,13 +13,12 @@ use tracing::Instrument;
 use crate::auth::TokenSource;
 use crate::config::{Config, ConfigBuilder};
 use crate::error::{ApiError, DecodeError, Error, TransportError, snippet};
-use crate::ids::{ExecutionId, OAuthClientId};
-use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
+use crate::ids::ExecutionId;
 use crate::raw;
 use crate::session::{Session, Shared};
 use crate::throttle::Throttle;
 use crate::transport::{AttemptRecord, GiveUpReason, body_too_large, correlation_id};
-use crate::types::{ApiUsageQueryResult, ErrorBody, UsageExecutionResult};
+use crate::types::{ErrorBody, UsageExecutionResult};
 
 /// A client of the Genesys Cloud Usage API. Cheap to clone; clones share the connection pool
 /// and the token cache.
@@ -33,43 +32,6 @@ impl fmt::Debug for UsageClient {
         f.debug_struct("UsageClient")
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
-    }
-}
-
-/// A submitted usage query execution: what to poll, and where.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Execution {
-    /// The execution id.
-    pub id: ExecutionId,
-    /// Whose results endpoint serves it.
-    pub scope: ExecutionScope,
-}
-
-/// Which results endpoint serves an execution.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ExecutionScope {
-    /// `GET /api/v2/usage/query/{executionId}/results`.
-    Organization,
-    /// `GET /api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}` (client queries
-    /// and the client usage summary).
-    OAuthClient(OAuthClientId),
-}
-
-impl Execution {
-    /// An organization query execution.
-    pub fn organization(id: ExecutionId) -> Self {
-        Self {
-            id,
-            scope: ExecutionScope::Organization,
-        }
-    }
-
-    /// An OAuth client query (or summary) execution.
-    pub fn oauth_client(client_id: OAuthClientId, id: ExecutionId) -> Self {
-        Self {
-            id,
-            scope: ExecutionScope::OAuthClient(client_id),
-        }
     }
 }
 
@@ -141,89 +103,6 @@ impl UsageClient {
     #[cfg(any(test, feature = "test-util"))]
     pub fn token_requests(&self) -> u64 {
         self.shared.tokens.token_requests()
-    }
-
-    /// `POST /api/v2/usage/query`: submits an organization usage query.
-    pub async fn submit_organization_query(
-        &self,
-        query: &OrganizationQuery,
-    ) -> Result<Execution, Error> {
-        let body = query.to_raw();
-        let result = self
-            .call("post_usage_query", None, |raw| async move {
-                raw.post_usage_query(&body).await
-            })
-            .await?;
-        Ok(Execution::organization(execution_id(
-            "post_usage_query",
-            result,
-        )?))
-    }
-
-    /// `POST /api/v2/oauth/clients/{clientId}/usage/query`: submits one OAuth client's usage query.
-    pub async fn submit_oauth_client_query(
-        &self,
-        client_id: &OAuthClientId,
-        query: &OAuthClientQuery,
-    ) -> Result<Execution, Error> {
-        let body = query.to_raw();
-        let result = self
-            .call("post_oauth_client_usage_query", None, |raw| async move {
-                raw.post_oauth_client_usage_query(client_id.as_str(), &body)
-                    .await
-            })
-            .await?;
-        Ok(Execution::oauth_client(
-            client_id.clone(),
-            execution_id("post_oauth_client_usage_query", result)?,
-        ))
-    }
-
-    /// `GET /api/v2/oauth/clients/{clientId}/usage/summary?days=N`: submits a usage summary of
-    /// the last `days` days. Its results come from the client results endpoint.
-    pub async fn submit_oauth_client_usage_summary(
-        &self,
-        client_id: &OAuthClientId,
-        days: Days,
-    ) -> Result<Execution, Error> {
-        let days = days.get().to_string();
-        let result = self
-            .call("get_oauth_client_usage_summary", None, |raw| async move {
-                raw.get_oauth_client_usage_summary(client_id.as_str(), Some(days.as_str()))
-                    .await
-            })
-            .await?;
-        Ok(Execution::oauth_client(
-            client_id.clone(),
-            execution_id("get_oauth_client_usage_summary", result)?,
-        ))
-    }
-
-    /// Fetches an execution's results once: `queryStatus` `Running` (no rows yet),
-    /// `Complete` (with rows), `Failed`, or a status this crate does not know.
-    pub async fn fetch_results(&self, execution: &Execution) -> Result<ApiUsageQueryResult, Error> {
-        let id = execution.id.as_str();
-        match &execution.scope {
-            ExecutionScope::Organization => {
-                self.call(
-                    "get_usage_query_execution_id_results",
-                    Some(id),
-                    |raw| async move { raw.get_usage_query_execution_id_results(id).await },
-                )
-                .await
-            }
-            ExecutionScope::OAuthClient(client_id) => {
-                self.call(
-                    "get_oauth_client_usage_query_result",
-                    Some(id),
-                    |raw| async move {
-                        raw.get_oauth_client_usage_query_result(client_id.as_str(), id)
-                            .await
-                    },
-                )
-                .await
-            }
-        }
     }
 
     /// Runs one generated operation on its own session: a span for the call, a fresh token

@@ -1,5 +1,6 @@
 //! The aggregates query jobs (Genesys' successor to the legacy usage queries, 2025-03-31):
-//! submit a job, poll it while `Queued` or `Running`, then read its rows page by page.
+//! a job is submitted, polled while `Queued` or `Running`, then read page by page. Their
+//! handles are [`OrganizationJob`] and [`OAuthClientJob`].
 //!
 //! ```no_run
 //! # async fn run(client: usage_sdk::UsageClient) -> Result<(), usage_sdk::Error> {
@@ -10,46 +11,56 @@
 //!     .sort_by([SortBy::descending("requestCount")])
 //!     .page_size(PageSize::MAX)
 //!     .build()?;
-//! let mut rows = client.organization_aggregates(&query).await?;
+//! let mut rows = client.rows(&query).await?;
 //! // One page in memory at a time; `Rows` is also a `futures_core::Stream`.
-//! while let Some(row) = rows.next_row().await {
-//!     let row = row?;
+//! while let Some(row) = rows.try_next().await? {
 //!     println!("{:?} {:?}", row.template_uri, row.request_count);
 //! }
 //! # Ok(()) }
 //! ```
 
-use std::future::Future;
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 use crate::client::UsageClient;
 use crate::error::Error;
+use crate::handle::{
+    Fresh, Handle, State, Step, Submit, SubmitForClient, handle_serde, parse_handle, sealed,
+    write_handle,
+};
 use crate::ids::{JobId, OAuthClientId};
 use crate::job_query::{OAuthClientJobQuery, OrganizationJobQuery, PageSize};
 use crate::open_enum::JobQueryStatus;
-use crate::paging::{Page, Rows, after_cursor};
-use crate::poller::{Poll, PollPolicy, poll_until};
+use crate::paging::{Page, after_cursor};
 use crate::types::{
     ClientPublicApiUsage, ClientPublicApiUsageResultsResponse, ErrorBody,
     OrganizationPublicApiUsage, OrganizationPublicApiUsageResultsResponse,
 };
 
-/// An organization aggregates query job: what to poll and page through.
+const ORGANIZATION: (&str, usize) = ("aggregates-job:organization", 1);
+const OAUTH_CLIENT: (&str, usize) = ("aggregates-job:oauth-client", 2);
+pub(crate) const FORMS: &[(&str, usize)] = &[ORGANIZATION, OAUTH_CLIENT];
+
+/// An organization aggregates query job: a [`Handle`] whose string form is
+/// `aggregates-job:organization:ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct OrganizationJob {
     /// The job id.
     pub id: JobId,
-    /// The page size its results are fetched with.
+    /// The page size its results are fetched with (not part of the string form).
     pub page_size: PageSize,
+    fresh: Fresh,
 }
 
 impl OrganizationJob {
-    /// A job submitted earlier (e.g. before a deadline), fetched 100 rows a page.
+    /// A job submitted earlier, fetched 100 rows a page; its first poll goes at once.
     pub fn new(id: JobId) -> Self {
         Self {
             id,
             page_size: PageSize::default(),
+            fresh: Fresh(false),
         }
     }
 
@@ -60,7 +71,8 @@ impl OrganizationJob {
     }
 }
 
-/// One OAuth client's aggregates query job.
+/// One OAuth client's aggregates query job: a [`Handle`] whose string form is
+/// `aggregates-job:oauth-client:CLIENT:ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct OAuthClientJob {
@@ -68,17 +80,19 @@ pub struct OAuthClientJob {
     pub client_id: OAuthClientId,
     /// The job id.
     pub id: JobId,
-    /// The page size its results are fetched with.
+    /// The page size its results are fetched with (not part of the string form).
     pub page_size: PageSize,
+    fresh: Fresh,
 }
 
 impl OAuthClientJob {
-    /// A job submitted earlier, fetched 100 rows a page.
+    /// A job submitted earlier, fetched 100 rows a page; its first poll goes at once.
     pub fn new(client_id: OAuthClientId, id: JobId) -> Self {
         Self {
             client_id,
             id,
             page_size: PageSize::default(),
+            fresh: Fresh(false),
         }
     }
 
@@ -88,6 +102,39 @@ impl OAuthClientJob {
         self
     }
 }
+
+impl fmt::Display for OrganizationJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_handle(f, ORGANIZATION.0, &[self.id.as_str()])
+    }
+}
+
+impl fmt::Display for OAuthClientJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_handle(f, OAUTH_CLIENT.0, &[self.client_id.as_str(), self.id.as_str()])
+    }
+}
+
+impl FromStr for OrganizationJob {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let (_, ids) = parse_handle(text, &[ORGANIZATION])?;
+        Ok(Self::new(ids[0].parse()?))
+    }
+}
+
+impl FromStr for OAuthClientJob {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let (_, ids) = parse_handle(text, &[OAUTH_CLIENT])?;
+        Ok(Self::new(OAuthClientId::new(ids[0].clone())?, ids[1].parse()?))
+    }
+}
+
+handle_serde!(OrganizationJob);
+handle_serde!(OAuthClientJob);
 
 /// One results GET of a job: its status and, once `Succeeded`, one page of rows.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,48 +150,73 @@ pub struct JobPage<R> {
     pub error_body: Option<ErrorBody>,
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::OrganizationJob {}
-    impl Sealed for super::OAuthClientJob {}
+impl sealed::Sealed for OrganizationJob {}
+impl sealed::Sealed for OAuthClientJob {}
+impl sealed::Sealed for OrganizationJobQuery {}
+impl sealed::Sealed for OAuthClientJobQuery {}
+
+/// The one page type behind both job kinds' results (progenitor generates a distinct type
+/// per operation with the same fields).
+macro_rules! job_page {
+    ($raw:expr) => {{
+        let page = $raw;
+        JobPage {
+            status: page.query_status,
+            rows: page.entities,
+            next_uri: page.next_uri,
+            error_body: page.error_body,
+        }
+    }};
 }
 
-/// An aggregates query job of either kind ([`OrganizationJob`], [`OAuthClientJob`]).
-pub trait UsageJob: sealed::Sealed + Clone + Send + Sync + 'static {
-    /// The row type of its results.
-    type Row: Send + 'static;
-
-    /// The job id.
-    fn id(&self) -> &JobId;
-
-    /// The page size its results are fetched with.
-    fn page_size(&self) -> PageSize;
-
-    /// One results GET (the implementation behind [`UsageClient::fetch_job_page`]).
-    #[doc(hidden)]
-    fn fetch(
-        &self,
-        client: &UsageClient,
-        after: Option<&str>,
-    ) -> impl Future<Output = Result<JobPage<Self::Row>, Error>> + Send;
+/// The state, status and rows of a job page, for both kinds.
+fn read_job<R>(id: &JobId, mut page: JobPage<R>) -> Result<Step<R>, Error> {
+    const OPERATION: &str = "aggregates query job results";
+    let state = match page.status {
+        JobQueryStatus::Succeeded => State::Done,
+        JobQueryStatus::Failed => State::Failed(Error::JobFailed {
+            job_id: id.clone(),
+            error_body: page.error_body.take().map(Box::new),
+        }),
+        JobQueryStatus::Cancelled => State::Failed(Error::JobCancelled { job_id: id.clone() }),
+        _ => State::Pending,
+    };
+    let next = page
+        .next_uri
+        .as_deref()
+        .map(|uri| after_cursor(OPERATION, uri))
+        .transpose()?;
+    Ok(Step {
+        status: Some(page.status.as_str().to_string()),
+        state,
+        page: Page {
+            rows: page.rows,
+            next,
+        },
+    })
 }
 
-impl UsageJob for OrganizationJob {
+fn job_timed_out(id: &JobId, waited: Duration, last_status: Option<&str>) -> Error {
+    Error::JobDeadlineExceeded {
+        job_id: id.clone(),
+        waited,
+        last_status: last_status.map(JobQueryStatus::from),
+    }
+}
+
+impl Handle for OrganizationJob {
     type Row = OrganizationPublicApiUsage;
+    type Page = JobPage<OrganizationPublicApiUsage>;
 
-    fn id(&self) -> &JobId {
-        &self.id
+    fn id(&self) -> &str {
+        self.id.as_str()
     }
 
-    fn page_size(&self) -> PageSize {
-        self.page_size
+    fn kind(&self) -> &'static str {
+        ORGANIZATION.0
     }
 
-    async fn fetch(
-        &self,
-        client: &UsageClient,
-        after: Option<&str>,
-    ) -> Result<JobPage<Self::Row>, Error> {
+    async fn fetch(&self, client: &UsageClient, after: Option<&str>) -> Result<Self::Page, Error> {
         let id = self.id.as_str();
         let page_size = Some(self.page_size.get() as i32);
         let page: OrganizationPublicApiUsageResultsResponse = client
@@ -157,31 +229,35 @@ impl UsageJob for OrganizationJob {
                 },
             )
             .await?;
-        Ok(JobPage {
-            status: page.query_status,
-            rows: page.entities,
-            next_uri: page.next_uri,
-            error_body: page.error_body,
-        })
+        Ok(job_page!(page))
+    }
+
+    fn read(&self, page: Self::Page) -> Result<Step<Self::Row>, Error> {
+        read_job(&self.id, page)
+    }
+
+    fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
+        job_timed_out(&self.id, waited, last_status)
+    }
+
+    fn submitted_here(&self) -> bool {
+        self.fresh.0
     }
 }
 
-impl UsageJob for OAuthClientJob {
+impl Handle for OAuthClientJob {
     type Row = ClientPublicApiUsage;
+    type Page = JobPage<ClientPublicApiUsage>;
 
-    fn id(&self) -> &JobId {
-        &self.id
+    fn id(&self) -> &str {
+        self.id.as_str()
     }
 
-    fn page_size(&self) -> PageSize {
-        self.page_size
+    fn kind(&self) -> &'static str {
+        OAUTH_CLIENT.0
     }
 
-    async fn fetch(
-        &self,
-        client: &UsageClient,
-        after: Option<&str>,
-    ) -> Result<JobPage<Self::Row>, Error> {
+    async fn fetch(&self, client: &UsageClient, after: Option<&str>) -> Result<Self::Page, Error> {
         let (client_id, id) = (self.client_id.as_str(), self.id.as_str());
         let page_size = Some(self.page_size.get() as i32);
         let page: ClientPublicApiUsageResultsResponse = client
@@ -196,39 +272,19 @@ impl UsageJob for OAuthClientJob {
                 },
             )
             .await?;
-        Ok(JobPage {
-            status: page.query_status,
-            rows: page.entities,
-            next_uri: page.next_uri,
-            error_body: page.error_body,
-        })
+        Ok(job_page!(page))
     }
-}
 
-/// What a job waiter saw on one poll.
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub struct JobPollEvent<'a> {
-    /// The job polled.
-    pub job_id: &'a JobId,
-    /// The poll number, from 1.
-    pub poll: u32,
-    /// The status the server reported.
-    pub status: Option<&'a JobQueryStatus>,
-    /// Time since the waiter started.
-    pub elapsed: Duration,
-}
+    fn read(&self, page: Self::Page) -> Result<Step<Self::Row>, Error> {
+        read_job(&self.id, page)
+    }
 
-/// The error of a job page that reports the job `Failed` (with its `errorBody`) or
-/// `Cancelled`, whether met while waiting or while paging.
-fn job_failure<R>(id: &JobId, page: &mut JobPage<R>) -> Option<Error> {
-    match page.status {
-        JobQueryStatus::Failed => Some(Error::JobFailed {
-            job_id: id.clone(),
-            error_body: page.error_body.take().map(Box::new),
-        }),
-        JobQueryStatus::Cancelled => Some(Error::JobCancelled { job_id: id.clone() }),
-        _ => None,
+    fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
+        job_timed_out(&self.id, waited, last_status)
+    }
+
+    fn submitted_here(&self) -> bool {
+        self.fresh.0
     }
 }
 
@@ -241,35 +297,38 @@ fn job_id(operation: &'static str, id: String) -> Result<JobId, Error> {
     })
 }
 
-impl UsageClient {
-    /// `POST /api/v2/usage/aggregates/query/jobs`: submits an organization aggregates job.
-    pub async fn submit_organization_job(
-        &self,
-        query: &OrganizationJobQuery,
-    ) -> Result<OrganizationJob, Error> {
+impl Submit for OrganizationJobQuery {
+    type Handle = OrganizationJob;
+
+    /// `POST /api/v2/usage/aggregates/query/jobs`.
+    async fn submit(&self, client: &UsageClient) -> Result<OrganizationJob, Error> {
         const OPERATION: &str = "post_usage_aggregates_query_jobs";
-        let body = query.to_raw();
-        let submitted = self
+        let body = self.to_raw();
+        let submitted = client
             .call(OPERATION, None, |raw| async move {
                 raw.post_usage_aggregates_query_jobs(&body).await
             })
             .await?;
         Ok(OrganizationJob {
             id: job_id(OPERATION, submitted.id)?,
-            page_size: query.page_size(),
+            page_size: self.page_size(),
+            fresh: Fresh(true),
         })
     }
+}
 
-    /// `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`: submits one OAuth
-    /// client's aggregates job.
-    pub async fn submit_oauth_client_job(
+impl SubmitForClient for OAuthClientJobQuery {
+    type Handle = OAuthClientJob;
+
+    /// `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`.
+    async fn submit(
         &self,
+        client: &UsageClient,
         client_id: &OAuthClientId,
-        query: &OAuthClientJobQuery,
     ) -> Result<OAuthClientJob, Error> {
         const OPERATION: &str = "post_usage_client_client_id_aggregates_query_jobs";
-        let body = query.to_raw();
-        let submitted = self
+        let body = self.to_raw();
+        let submitted = client
             .call(OPERATION, None, |raw| async move {
                 raw.post_usage_client_client_id_aggregates_query_jobs(client_id.as_str(), &body)
                     .await
@@ -278,128 +337,8 @@ impl UsageClient {
         Ok(OAuthClientJob {
             client_id: client_id.clone(),
             id: job_id(OPERATION, submitted.id)?,
-            page_size: query.page_size(),
+            page_size: self.page_size(),
+            fresh: Fresh(true),
         })
-    }
-
-    /// Fetches a job's results once: its status and, once `Succeeded`, the page after the
-    /// `after` cursor (the first page without one).
-    pub async fn fetch_job_page<J: UsageJob>(
-        &self,
-        job: &J,
-        after: Option<&str>,
-    ) -> Result<JobPage<J::Row>, Error> {
-        job.fetch(self, after).await
-    }
-
-    /// Submits an organization aggregates job, waits for it, and streams its rows.
-    pub async fn organization_aggregates(
-        &self,
-        query: &OrganizationJobQuery,
-    ) -> Result<Rows<OrganizationPublicApiUsage>, Error> {
-        let job = self.submit_organization_job(query).await?;
-        self.job_rows(&job).await
-    }
-
-    /// Submits one OAuth client's aggregates job, waits for it, and streams its rows.
-    pub async fn oauth_client_aggregates(
-        &self,
-        client_id: &OAuthClientId,
-        query: &OAuthClientJobQuery,
-    ) -> Result<Rows<ClientPublicApiUsage>, Error> {
-        let job = self.submit_oauth_client_job(client_id, query).await?;
-        self.job_rows(&job).await
-    }
-
-    /// Waits for `job` with the configured [`PollPolicy`] and streams its rows; also picks up
-    /// a job submitted earlier (`OrganizationJob::new(id)`).
-    pub async fn job_rows<J: UsageJob>(&self, job: &J) -> Result<Rows<J::Row>, Error> {
-        self.job_rows_observed(job, &self.shared.config.poll, |_| {})
-            .await
-    }
-
-    /// Waits for `job` with `policy`, calling `observe` after every poll, then streams its
-    /// rows.
-    ///
-    /// `Queued`, `Running` and statuses this crate does not know mean "not finished";
-    /// `Succeeded` starts the stream with the page that poll returned; `Failed` is
-    /// [`Error::JobFailed`] (with the job's `errorBody` when present), `Cancelled`
-    /// [`Error::JobCancelled`], and a passed deadline [`Error::JobDeadlineExceeded`].
-    pub async fn job_rows_observed<J: UsageJob>(
-        &self,
-        job: &J,
-        policy: &PollPolicy,
-        mut observe: impl FnMut(&JobPollEvent<'_>),
-    ) -> Result<Rows<J::Row>, Error> {
-        let id = job.id();
-        let poll = Poll {
-            fetch: || job.fetch(self, None),
-            status: |page: &JobPage<J::Row>| Some(page.status.clone()),
-            finish: |mut page: JobPage<J::Row>, _polls| {
-                if let Some(failure) = job_failure(id, &mut page) {
-                    Some(Err(failure))
-                } else {
-                    matches!(page.status, JobQueryStatus::Succeeded).then_some(Ok(page))
-                }
-            },
-            timed_out: |waited, last_status| Error::JobDeadlineExceeded {
-                job_id: id.clone(),
-                waited,
-                last_status,
-            },
-        };
-        let first = poll_until(self.shared.config.clock.as_ref(), policy, poll, |polled| {
-            tracing::debug!(
-                job_id = %id,
-                poll = polled.poll,
-                status = polled.status.map_or("", JobQueryStatus::as_str),
-                "polled aggregates query job"
-            );
-            observe(&JobPollEvent {
-                job_id: id,
-                poll: polled.poll,
-                status: polled.status,
-                elapsed: polled.elapsed,
-            });
-        })
-        .await?;
-        self.job_stream(job.clone(), first)
-    }
-
-    /// The rows of a succeeded job, from its first page on.
-    fn job_stream<J: UsageJob>(
-        &self,
-        job: J,
-        first: JobPage<J::Row>,
-    ) -> Result<Rows<J::Row>, Error> {
-        const OPERATION: &str = "aggregates query job results";
-        let next = |page: &JobPage<J::Row>| {
-            page.next_uri
-                .as_deref()
-                .map(|uri| after_cursor(OPERATION, uri))
-                .transpose()
-        };
-        let first_next = next(&first)?;
-        let client = self.clone();
-        Ok(Rows::new(
-            OPERATION,
-            Page {
-                rows: first.rows,
-                next: first_next,
-            },
-            move |cursor| {
-                let (client, job) = (client.clone(), job.clone());
-                Box::pin(async move {
-                    let mut page = job.fetch(&client, Some(&cursor)).await?;
-                    if let Some(failure) = job_failure(job.id(), &mut page) {
-                        return Err(failure);
-                    }
-                    Ok(Page {
-                        next: next(&page)?,
-                        rows: page.rows,
-                    })
-                })
-            },
-        ))
     }
 }

@@ -43,6 +43,8 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod execution;
+mod handle;
 mod hooks;
 mod ids;
 mod input;
@@ -70,9 +72,9 @@ mod tls;
 mod transport;
 #[doc(hidden)]
 pub mod types;
-mod waiter;
+mod wait;
 
-pub use client::{Execution, ExecutionScope, UsageClient};
+pub use client::UsageClient;
 pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
 pub use error::{
     ApiError, AuthError, DecodeError, Error, InvalidInput, PagingLimit, TransportError,
@@ -83,9 +85,11 @@ pub use job_query::{
     OrganizationJobQueryBuilder, PageSize, SearchColumn, SimpleSearchQuery,
     SimpleSearchQueryBuilder, SortBy, SortOrder,
 };
-pub use jobs::{JobPage, JobPollEvent, OAuthClientJob, OrganizationJob, UsageJob};
+pub use execution::{Execution, ExecutionScope};
+pub use handle::{Handle, Submit, SubmitForClient, WaitEvent};
+pub use jobs::{JobPage, OAuthClientJob, OrganizationJob};
 pub use open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
-pub use paging::Rows;
+pub use paging::{Rows, RowsPage};
 pub use poller::PollPolicy;
 pub use query::{
     Days, Granularity, GroupBy, Interval, Metric, OAuthClientQuery, OAuthClientQueryBuilder,
@@ -100,7 +104,7 @@ pub use types::{
     ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
     OrganizationPublicApiUsage, UserReference,
 };
-pub use waiter::{PollEvent, UsageReport};
+pub use wait::{AnyHandle, OAuthClientScope};
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(all(doctest, feature = "stand-in"))]

@@ -26,13 +26,24 @@ pub(crate) struct Page<R> {
     pub(crate) next: Option<String>,
 }
 
+/// One page of a [`Rows`] stream ([`Rows::try_next_page`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RowsPage<R> {
+    /// The page's rows (those not yet read one by one).
+    pub rows: Vec<R>,
+    /// The cursor to read on from after this page ([`crate::UsageClient::rows_after`]);
+    /// `None` after the last page.
+    pub next: Option<String>,
+}
+
 type PageFuture<R> = Pin<Box<dyn Future<Output = Result<Page<R>, Error>> + Send>>;
 type FetchPage<R> = Box<dyn FnMut(String) -> PageFuture<R> + Send>;
 
 /// The rows of a paged result, across pages, as a [`Stream`] of `Result<R, Error>`.
 ///
 /// Use it with any stream combinator (`futures::StreamExt::next`, `try_collect`, ...), or with
-/// [`Rows::next_row`] and [`Rows::collect_all`] without one. After an error the stream ends.
+/// [`Rows::try_next`], [`Rows::try_collect`] and [`Rows::try_next_page`] without one. After an error the stream ends.
 #[must_use = "a stream does nothing unless polled"]
 pub struct Rows<R> {
     current: std::vec::IntoIter<R>,
@@ -104,19 +115,46 @@ impl<R: Send + 'static> Rows<R> {
         self
     }
 
-    /// The next row, or `None` after the last one (or after an error).
-    pub async fn next_row(&mut self) -> Option<Result<R, Error>> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    /// The next row, `Ok(None)` after the last one (and after an error), as
+    /// `futures::TryStreamExt::try_next` does.
+    pub async fn try_next(&mut self) -> Result<Option<R>, Error> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
+            .await
+            .transpose()
     }
 
-    /// Reads every remaining row into memory. For small results: a large one is better
-    /// consumed row by row.
-    pub async fn collect_all(mut self) -> Result<Vec<R>, Error> {
+    /// Reads every remaining row into memory, as `futures::TryStreamExt::try_collect` does.
+    /// For small results: a large one is better consumed row by row.
+    pub async fn try_collect(mut self) -> Result<Vec<R>, Error> {
         let mut rows = Vec::with_capacity(self.current.len());
-        while let Some(row) = self.next_row().await {
-            rows.push(row?);
+        while let Some(row) = self.try_next().await? {
+            rows.push(row);
         }
         Ok(rows)
+    }
+
+    /// The rest of the current page (or the next page, once the current one is read), with
+    /// the cursor to resume from after it ([`crate::UsageClient::rows_after`]); `Ok(None)`
+    /// after the last page. For readers that checkpoint: store `next` once the page's rows
+    /// are safely kept, and a restart neither repeats nor skips a row.
+    pub async fn try_next_page(&mut self) -> Result<Option<RowsPage<R>>, Error> {
+        // Reads one row to make the stream fetch the next page when the current one is
+        // spent, then hands out that row with the rest of its page.
+        let Some(first) = self.try_next().await? else {
+            return Ok(None);
+        };
+        // Within max_rows: a row beyond it stays for try_next to refuse.
+        let allowed = self
+            .max_rows
+            .map_or(usize::MAX, |max| max.saturating_sub(self.rows) as usize);
+        let mut rows = Vec::with_capacity(self.current.len().min(allowed) + 1);
+        rows.push(first);
+        rows.extend(self.current.by_ref().take(allowed));
+        self.rows += rows.len() as u64 - 1;
+        Ok(Some(RowsPage {
+            rows,
+            next: self.next.clone(),
+        }))
     }
 
     /// How many pages have been fetched so far (the first included).
@@ -291,13 +329,13 @@ mod tests {
                 })
             },
         );
-        assert_eq!(rows.next_row().await.unwrap().unwrap(), 1);
-        assert_eq!(rows.next_row().await.unwrap().unwrap(), 2);
+        assert_eq!(rows.try_next().await.unwrap().unwrap(), 1);
+        assert_eq!(rows.try_next().await.unwrap().unwrap(), 2);
         assert_eq!(fetched.load(Ordering::SeqCst), 0);
-        assert_eq!(rows.next_row().await.unwrap().unwrap(), 3);
+        assert_eq!(rows.try_next().await.unwrap().unwrap(), 3);
         assert_eq!(fetched.load(Ordering::SeqCst), 1);
-        assert!(rows.next_row().await.is_none());
-        assert!(rows.next_row().await.is_none());
+        assert!(rows.try_next().await.unwrap().is_none());
+        assert!(rows.try_next().await.unwrap().is_none());
         assert_eq!(fetched.load(Ordering::SeqCst), 2);
         assert_eq!(rows.pages_fetched(), 3);
     }
@@ -319,10 +357,10 @@ mod tests {
                 })
             },
         );
-        assert_eq!(rows.next_row().await.unwrap().unwrap(), 1);
+        assert_eq!(rows.try_next().await.unwrap().unwrap(), 1);
         // Page p2 was read once, legitimately; following it again is refused.
-        assert_eq!(rows.next_row().await.unwrap().unwrap(), 2);
-        let err = rows.next_row().await.unwrap().unwrap_err();
+        assert_eq!(rows.try_next().await.unwrap().unwrap(), 2);
+        let err = rows.try_next().await.unwrap_err();
         assert!(matches!(err, Error::Decode(_)), "{err}");
         let message = err.to_string();
         assert!(
@@ -334,7 +372,7 @@ mod tests {
             message.contains("unusable response") && !message.contains("body starts"),
             "{message}"
         );
-        assert!(rows.next_row().await.is_none());
+        assert!(rows.try_next().await.unwrap().is_none());
     }
 
     /// A scripted result: `next[cursor]` is the cursor the page fetched with `cursor` points
@@ -368,7 +406,7 @@ mod tests {
                 Ok(row) => seen.push(row),
                 Err(error) => {
                     assert!(
-                        rows.next_row().await.is_none(),
+                        rows.try_next().await.unwrap().is_none(),
                         "the stream ends after an error"
                     );
                     return (seen, Some(error));
@@ -432,5 +470,23 @@ mod tests {
             }
         ));
         assert!(error.to_string().contains("more than 2 row(s)"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn the_page_view_gives_each_pages_rows_and_the_cursor_to_resume_from() {
+        const CHAIN: &[(&str, &str)] = &[("a", "b")];
+        let mut rows = scripted("a", CHAIN);
+        // One row read alone: the page view hands out the rest of that page.
+        assert_eq!(rows.try_next().await.unwrap().as_deref(), Some("p0"));
+        let page = rows.try_next_page().await.unwrap().unwrap();
+        assert_eq!((page.rows, page.next.as_deref()), (vec!["a".to_string()], Some("b")));
+        let page = rows.try_next_page().await.unwrap().unwrap();
+        assert_eq!((page.rows, page.next), (vec!["b".to_string()], None));
+        assert!(rows.try_next_page().await.unwrap().is_none());
+        assert_eq!(rows.rows_returned(), 3);
+        // The page view keeps to max_rows too.
+        let mut rows = scripted("a", CHAIN).max_rows(1);
+        assert_eq!(rows.try_next_page().await.unwrap().unwrap().rows, ["p0"]);
+        assert!(rows.try_next_page().await.is_err());
     }
 }

@@ -104,6 +104,9 @@ pub(crate) struct Poll<Fetch, Status, Finish, TimedOut> {
     pub(crate) finish: Finish,
     /// The error for a passed deadline, from the time waited and the last status seen.
     pub(crate) timed_out: TimedOut,
+    /// Poll at once instead of after [`PollPolicy::initial_delay`]: for a query submitted
+    /// elsewhere (a resume), whose result may be ready; the schedule then starts over.
+    pub(crate) at_once: bool,
 }
 
 /// Polls on `policy`'s schedule until `finish` says the state is final or the deadline
@@ -126,6 +129,7 @@ where
         status,
         mut finish,
         timed_out,
+        at_once,
     } = poll;
     let started = clock.now();
     // An unrepresentable deadline is no deadline.
@@ -141,7 +145,11 @@ where
             ));
         }
         // The last wait is cut short so the final poll happens at the deadline.
-        let mut wait = policy.delay(polls + 1);
+        let mut wait = match (at_once, polls) {
+            (true, 0) => Duration::ZERO,
+            (true, done) => policy.delay(done),
+            (false, done) => policy.delay(done + 1),
+        };
         if let Some(at) = deadline {
             wait = wait.min(at.saturating_duration_since(now));
         }

@@ -1,32 +1,44 @@
 //! Simple search (`POST /api/v2/usage/simplesearch`): an execution like the legacy queries,
 //! polled until `Complete`, whose rows are then read page by page through `cursors.after`.
-//! The server caps a search at 20,000 rows.
+//! The server caps a search at 20,000 rows. Its handle is [`SimpleSearch`].
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
 
 use crate::client::{UsageClient, execution_id};
 use crate::error::Error;
+use crate::handle::{
+    Fresh, Handle, State, Step, Submit, handle_serde, parse_handle, sealed, write_handle,
+};
 use crate::ids::ExecutionId;
 use crate::job_query::{PageSize, SimpleSearchQuery};
 use crate::open_enum::QueryStatus;
-use crate::paging::{Page, Rows};
-use crate::poller::{Poll, PollPolicy, poll_until};
+use crate::paging::Page;
 use crate::types::{ApiUsageQueryResult, ApiUsageRow};
 
-/// A submitted simple search: what to poll and page through.
+const ORGANIZATION: (&str, usize) = ("simple-search:organization", 1);
+pub(crate) const FORMS: &[(&str, usize)] = &[ORGANIZATION];
+
+/// A submitted simple search: a [`Handle`] whose string form is
+/// `simple-search:organization:ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct SimpleSearch {
     /// The execution id.
     pub id: ExecutionId,
-    /// The page size its results are fetched with.
+    /// The page size its results are fetched with (not part of the string form).
     pub page_size: PageSize,
+    fresh: Fresh,
 }
 
 impl SimpleSearch {
-    /// A search submitted earlier, fetched 100 rows a page.
+    /// A search submitted earlier, fetched 100 rows a page; its first poll goes at once.
     pub fn new(id: ExecutionId) -> Self {
         Self {
             id,
             page_size: PageSize::default(),
+            fresh: Fresh(false),
         }
     }
 
@@ -37,132 +49,106 @@ impl SimpleSearch {
     }
 }
 
-/// The `after` cursor of a results page, when it names one.
-fn next_cursor(result: &ApiUsageQueryResult) -> Option<String> {
-    result
-        .cursors
-        .as_ref()
-        .and_then(|c| c.after.clone())
-        .filter(|after| !after.is_empty())
+impl fmt::Display for SimpleSearch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_handle(f, ORGANIZATION.0, &[self.id.as_str()])
+    }
 }
 
-impl UsageClient {
-    /// `POST /api/v2/usage/simplesearch`: submits a simple search.
-    pub async fn submit_simple_search(
-        &self,
-        query: &SimpleSearchQuery,
-    ) -> Result<SimpleSearch, Error> {
+impl FromStr for SimpleSearch {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let (_, ids) = parse_handle(text, FORMS)?;
+        Ok(Self::new(ids[0].parse()?))
+    }
+}
+
+handle_serde!(SimpleSearch);
+
+impl sealed::Sealed for SimpleSearch {}
+impl sealed::Sealed for SimpleSearchQuery {}
+
+impl Handle for SimpleSearch {
+    type Row = ApiUsageRow;
+    type Page = ApiUsageQueryResult;
+
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    fn kind(&self) -> &'static str {
+        ORGANIZATION.0
+    }
+
+    /// `GET /api/v2/usage/simplesearch/{executionId}/results`.
+    async fn fetch(&self, client: &UsageClient, after: Option<&str>) -> Result<Self::Page, Error> {
+        let id = self.id.as_str();
+        let page_size = Some(self.page_size.get() as i32);
+        client
+            .call(
+                "get_usage_simplesearch_execution_id_results",
+                Some(id),
+                |raw| async move {
+                    raw.get_usage_simplesearch_execution_id_results(id, after, page_size)
+                        .await
+                },
+            )
+            .await
+    }
+
+    fn read(&self, result: ApiUsageQueryResult) -> Result<Step<ApiUsageRow>, Error> {
+        let state = match result.query_status {
+            Some(QueryStatus::Complete) => State::Done,
+            Some(QueryStatus::Failed) => State::Failed(Error::QueryFailed {
+                execution_id: self.id.clone(),
+            }),
+            _ => State::Pending,
+        };
+        let next = result
+            .cursors
+            .as_ref()
+            .and_then(|c| c.after.clone())
+            .filter(|after| !after.is_empty());
+        Ok(Step {
+            status: result.query_status.map(|s| s.as_str().to_string()),
+            state,
+            page: Page {
+                rows: result.results,
+                next,
+            },
+        })
+    }
+
+    fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
+        Error::DeadlineExceeded {
+            execution_id: self.id.clone(),
+            waited,
+            last_status: last_status.map(QueryStatus::from),
+        }
+    }
+
+    fn submitted_here(&self) -> bool {
+        self.fresh.0
+    }
+}
+
+impl Submit for SimpleSearchQuery {
+    type Handle = SimpleSearch;
+
+    /// `POST /api/v2/usage/simplesearch`.
+    async fn submit(&self, client: &UsageClient) -> Result<SimpleSearch, Error> {
         const OPERATION: &str = "post_usage_simplesearch";
-        let body = query.to_raw();
-        let submitted = self
+        let body = self.to_raw();
+        let submitted = client
             .call(OPERATION, None, |raw| async move {
                 raw.post_usage_simplesearch(&body).await
             })
             .await?;
-        let id = execution_id(OPERATION, submitted)?;
         Ok(SimpleSearch {
-            id,
-            page_size: query.page_size(),
+            id: execution_id(OPERATION, submitted)?,
+            page_size: self.page_size(),
+            fresh: Fresh(true),
         })
-    }
-
-    /// `GET /api/v2/usage/simplesearch/{executionId}/results`, once: the status and, once
-    /// `Complete`, the page after the `after` cursor.
-    pub async fn fetch_simple_search_page(
-        &self,
-        search: &SimpleSearch,
-        after: Option<&str>,
-    ) -> Result<ApiUsageQueryResult, Error> {
-        let id = search.id.as_str();
-        let page_size = Some(search.page_size.get() as i32);
-        self.call(
-            "get_usage_simplesearch_execution_id_results",
-            Some(id),
-            |raw| async move {
-                raw.get_usage_simplesearch_execution_id_results(id, after, page_size)
-                    .await
-            },
-        )
-        .await
-    }
-
-    /// Submits a simple search, waits for it, and streams its rows.
-    pub async fn simple_search(
-        &self,
-        query: &SimpleSearchQuery,
-    ) -> Result<Rows<ApiUsageRow>, Error> {
-        let search = self.submit_simple_search(query).await?;
-        self.simple_search_rows(&search).await
-    }
-
-    /// Waits for `search` with the configured [`PollPolicy`] and streams its rows.
-    pub async fn simple_search_rows(
-        &self,
-        search: &SimpleSearch,
-    ) -> Result<Rows<ApiUsageRow>, Error> {
-        self.simple_search_rows_with(search, &self.shared.config.poll)
-            .await
-    }
-
-    /// Waits for `search` with `policy` and streams its rows. `Failed` is
-    /// [`Error::QueryFailed`], a passed deadline [`Error::DeadlineExceeded`]; `Running` and
-    /// unknown statuses mean "not finished".
-    pub async fn simple_search_rows_with(
-        &self,
-        search: &SimpleSearch,
-        policy: &PollPolicy,
-    ) -> Result<Rows<ApiUsageRow>, Error> {
-        let id = &search.id;
-        let poll = Poll {
-            fetch: || self.fetch_simple_search_page(search, None),
-            status: |result: &ApiUsageQueryResult| result.query_status.clone(),
-            finish: |result: ApiUsageQueryResult, _polls| match result.query_status {
-                Some(QueryStatus::Complete) => Some(Ok(result)),
-                Some(QueryStatus::Failed) => Some(Err(Error::QueryFailed {
-                    execution_id: id.clone(),
-                })),
-                _ => None,
-            },
-            timed_out: |waited, last_status| Error::DeadlineExceeded {
-                execution_id: id.clone(),
-                waited,
-                last_status,
-            },
-        };
-        let first = poll_until(self.shared.config.clock.as_ref(), policy, poll, |polled| {
-            tracing::debug!(
-                execution_id = %id,
-                poll = polled.poll,
-                status = polled.status.map_or("", QueryStatus::as_str),
-                "polled simple search results"
-            );
-        })
-        .await?;
-        let next = next_cursor(&first);
-        let (client, search) = (self.clone(), search.clone());
-        Ok(Rows::new(
-            "simple search results",
-            Page {
-                rows: first.results,
-                next,
-            },
-            move |cursor| {
-                let (client, search) = (client.clone(), search.clone());
-                Box::pin(async move {
-                    let page = client
-                        .fetch_simple_search_page(&search, Some(&cursor))
-                        .await?;
-                    if page.query_status == Some(QueryStatus::Failed) {
-                        return Err(Error::QueryFailed {
-                            execution_id: search.id.clone(),
-                        });
-                    }
-                    Ok(Page {
-                        next: next_cursor(&page),
-                        rows: page.results,
-                    })
-                })
-            },
-        ))
     }
 }

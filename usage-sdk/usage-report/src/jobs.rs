@@ -7,8 +7,8 @@ use std::io::Write;
 
 use serde::Serialize;
 use usage_sdk::{
-    Error, Interval, JobGroupBy, JobPollEvent, OAuthClientId, OAuthClientJob, OAuthClientJobQuery,
-    OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows, UsageClient, UsageJob,
+    Error, Handle, Interval, JobGroupBy, OAuthClientId, OAuthClientJob, OAuthClientJobQuery,
+    OrganizationJob, OrganizationJobQuery, PageSize, PollPolicy, Rows, UsageClient,
 };
 
 use crate::cli::{Cli, Format};
@@ -104,7 +104,7 @@ pub(crate) async fn run(
                     let query = query!(OAuthClientJobQuery::builder(interval))
                         .organization_ids(cli.organization_ids.iter().cloned())
                         .build()?;
-                    submit(limits, client.submit_oauth_client_job(client_id, &query)).await?
+                    submit(limits, client.oauth_client(client_id).submit(&query)).await?
                 }
             };
             report(
@@ -127,7 +127,7 @@ pub(crate) async fn run(
                         .user_ids(cli.user_ids.iter().cloned())
                         .oauth_client_ids(cli.oauth_client_ids.iter().cloned())
                         .build()?;
-                    submit(limits, client.submit_organization_job(&query)).await?
+                    submit(limits, client.submit(&query)).await?
                 }
             };
             report(
@@ -194,7 +194,7 @@ async fn report<J>(
     client_id: Option<&OAuthClientId>,
 ) -> Result<(), Exit>
 where
-    J: UsageJob,
+    J: Handle,
     J::Row: Serialize,
     for<'r> &'r J::Row: Into<Row>,
 {
@@ -204,7 +204,7 @@ where
         resume_command(
             cli,
             "--resume",
-            job.id().as_str(),
+            job.id(),
             client_id,
             demo_notice.is_some(),
         )
@@ -221,9 +221,9 @@ where
         .run(
             async {
                 client
-                    .job_rows_observed(&job, &poll, |event| {
+                    .wait_observed(&job, &poll, |event| {
                         if progress {
-                            show_progress(event)
+                            crate::show_progress(event)
                         }
                     })
                     .await
@@ -280,8 +280,8 @@ where
     match format {
         Format::Table | Format::Html => {
             let mut all = Vec::new();
-            while let Some(row) = rows.next_row().await {
-                all.push((&row?).into());
+            while let Some(row) = rows.try_next().await? {
+                all.push((&row).into());
             }
             let table = render::render_rows(&all, Format::Table, shape.granularity, metrics);
             let text = match demo_notice {
@@ -294,16 +294,15 @@ where
         Format::Csv => {
             let csv = CsvStream::new(shape.granularity, &shape.columns, metrics);
             written(out.write_all(csv.header().as_bytes()))?;
-            while let Some(row) = rows.next_row().await {
-                written(out.write_all(csv.line(&(&row?).into()).as_bytes()))?;
+            while let Some(row) = rows.try_next().await? {
+                written(out.write_all(csv.line(&(&row).into()).as_bytes()))?;
             }
         }
         Format::Json => {
             // A JSON array of the API's rows, one per line.
             written(out.write_all(b"["))?;
             let mut first = true;
-            while let Some(row) = rows.next_row().await {
-                let row = row?;
+            while let Some(row) = rows.try_next().await? {
                 let separator = if first { "\n  " } else { ",\n  " };
                 first = false;
                 written(out.write_all(separator.as_bytes()))?;
@@ -329,8 +328,7 @@ where
     for<'r> &'r R: Into<Row>,
 {
     let mut all = Vec::new();
-    while let Some(row) = rows.next_row().await {
-        let row = row?;
+    while let Some(row) = rows.try_next().await? {
         all.push(crate::extras::Collected::new(
             &row,
             (&row).into(),
@@ -348,16 +346,4 @@ where
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     written(out.write_all(text.as_bytes()))?;
     written(out.flush())
-}
-
-fn show_progress(event: &JobPollEvent<'_>) {
-    // The status comes from the server: escaped like every server string on the terminal.
-    let status = render::terminal_safe(event.status.map_or("no status", |s| s.as_str()));
-    eprint!(
-        "\r\x1b[2Kjob {}: {status} after {:.1} s (poll {})",
-        event.job_id,
-        event.elapsed.as_secs_f64(),
-        event.poll
-    );
-    let _ = std::io::stderr().flush();
 }

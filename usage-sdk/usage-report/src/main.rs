@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use usage_sdk::stand_in::{RunningStandIn, StandIn};
 use usage_sdk::{
     Config, Days, Error, Execution, ExecutionId, ExecutionScope, GroupBy, Interval, Metric,
-    OAuthClientId, OAuthClientQuery, OrganizationQuery, PollEvent, UsageClient,
+    OAuthClientId, OAuthClientQuery, OrganizationQuery, UsageClient, WaitEvent,
 };
 
 use crate::cli::{Api, Cli, Format};
@@ -328,15 +328,15 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
     let submitted = async {
         Ok::<_, Error>(match &plan {
             Plan::Organization(query) => (
-                client.submit_organization_query(query).await?,
+                client.submit(query).await?,
                 query.metrics().map(<[_]>::to_vec),
             ),
             Plan::Client(id, query) => (
-                client.submit_oauth_client_query(id, query).await?,
+                client.oauth_client(id).submit(query).await?,
                 query.metrics().map(<[_]>::to_vec),
             ),
             Plan::Summary(id, days) => (
-                client.submit_oauth_client_usage_summary(id, *days).await?,
+                client.oauth_client(id).submit(days).await?,
                 None,
             ),
             Plan::Resume(execution) => (execution.clone(), None),
@@ -366,7 +366,10 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
                             how_to_resume(cli, &execution, demo)
                         )),
                         error => error.into(),
-                    })
+                    })?
+                    .try_collect()
+                    .await
+                    .map_err(Exit::from)
             },
             || {
                 format!(
@@ -380,11 +383,10 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
     if progress {
         eprint!("\r\x1b[2K");
     }
-    let report = waited?;
+    let rows = waited?;
 
     if cli.extras.collect(cli.format) {
-        let collected = report
-            .rows
+        let collected = rows
             .iter()
             .map(|r| extras::Collected::new(r, r.into(), cli.format))
             .collect();
@@ -404,7 +406,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
         return write_stdout(&out);
     }
     let mut out = render::render(
-        &report.rows,
+        &rows,
         cli.format,
         cli.granularity.is_some(),
         metrics.as_deref(),
@@ -499,12 +501,18 @@ fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + std::time::Duration::from_secs(100 * 365 * 24 * 3600)
 }
 
-fn show_progress(event: &PollEvent<'_>) {
+/// The progress line on a terminal, for every kind of query.
+pub(crate) fn show_progress(event: &WaitEvent<'_>) {
     // The status comes from the server: escaped like every server string on the terminal.
-    let status = render::terminal_safe(event.status.map_or("no status", |s| s.as_str()));
+    let status = render::terminal_safe(event.status.unwrap_or("no status"));
+    let what = if event.kind.starts_with("aggregates-job") {
+        "job"
+    } else {
+        "execution"
+    };
     eprint!(
-        "\r\x1b[2Kexecution {}: {status} after {:.1} s (poll {})",
-        event.execution.id,
+        "\r\x1b[2K{what} {}: {status} after {:.1} s (poll {})",
+        render::terminal_safe(event.id),
         event.elapsed.as_secs_f64(),
         event.poll
     );
