@@ -551,3 +551,161 @@ async fn a_403_from_the_jobs_names_the_missing_permission_and_the_legacy_way() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_overrides_a_complete_configuration_and_never_calls_it() {
+    // A complete configuration pointing at a stand-in that must see no request.
+    let configured = stand_in(19, Duration::from_millis(100)).await;
+    let env = configured_for(&configured);
+
+    let table = run(&["--demo", "--days", "3"], &env).await;
+    table.assert_code(0);
+    assert!(table.stdout.starts_with(DEMO), "{}", table.stdout);
+    assert_eq!(table.stdout.matches(DEMO).count(), 2, "header and footer");
+    assert!(table.stderr.contains("--demo"), "{}", table.stderr);
+
+    let csv = run(&["--demo", "--format", "csv", "--days", "3"], &env).await;
+    csv.assert_code(0);
+    assert!(csv.stdout.starts_with("clientId,"), "{}", csv.stdout);
+    assert!(!csv.stdout.contains("DEMO"), "{}", csv.stdout);
+    assert!(csv.stderr.contains(DEMO), "{}", csv.stderr);
+
+    assert_eq!(
+        configured.stats().total_requests(),
+        0,
+        "--demo must not reach the configured API"
+    );
+
+    // Even a partial configuration, an error without --demo, gives way to --demo.
+    let partial = vec![("GENESYSCLOUD_REGION", "eu-west-1".to_string())];
+    run(&["--days", "3"], &partial).await.assert_code(2);
+    let demo = run(&["--demo", "--days", "3"], &partial).await;
+    demo.assert_code(0);
+    assert!(demo.stdout.starts_with(DEMO), "{}", demo.stdout);
+}
+
+/// A loopback Usage API on a thread: one request per connection, answered by `answer` from
+/// the method and the request target (`(status, JSON body)`).
+fn loopback_api(answer: impl Fn(&str, &str) -> (u16, String) + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = request_line.split_whitespace();
+            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (status, json) = answer(method, target);
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
+    });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_json_rows_reach_stdout_before_the_next_page_is_fetched() {
+    // Page 1 holds 1000 rows (about 50 KB of output, past any output buffer); page 2 is held back until this
+    // test has read page 1's first row on the program's stdout. A program that collected
+    // every row before writing would show nothing, and page 2 would go out only at the
+    // 30 s fallback, which the test reports as a failure.
+    const JOBS: &str = "/api/v2/usage/aggregates/query/jobs";
+    let row = |page: &str, i: usize| {
+        serde_json::json!({
+            "date": "2026-11-02", "oauthClient": {"id": format!("c-{i}"), "name": "Bot"},
+            "httpMethod": "GET", "templateUri": format!("/api/v2/{page}/row-{i}"),
+            "platform": "API", "requestCount": 10, "status200": 10
+        })
+    };
+    let page_one: Vec<_> = (0..1000).map(|i| row("page-one", i)).collect();
+    for format in ["csv", "json"] {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = std::sync::Mutex::new(held);
+        let released_in_time = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let in_time = released_in_time.clone();
+        let first_page = serde_json::json!({
+            "queryStatus": "Succeeded", "entities": page_one,
+            "nextUri": format!("{JOBS}/job-1?pageSize=1000&after=page-two"),
+        })
+        .to_string();
+        let base = loopback_api(move |method, target| match method {
+            "POST" => (
+                202,
+                format!(r#"{{"id":"job-1","resultsUri":"{JOBS}/job-1"}}"#),
+            ),
+            _ if target.contains("after=page-two") => {
+                let signal = held.lock().unwrap().recv_timeout(Duration::from_secs(30));
+                in_time.store(signal.is_ok(), std::sync::atomic::Ordering::SeqCst);
+                let last = serde_json::json!({"queryStatus": "Succeeded", "entities": [row("page-two", 0)]});
+                (200, last.to_string())
+            }
+            _ => (200, first_page.clone()),
+        });
+        let env = vec![
+            ("GENESYSCLOUD_API_REGION", base),
+            ("GENESYSCLOUD_ACCESS_TOKEN", "a-token".to_string()),
+        ];
+        let args = [
+            "--format",
+            format,
+            "--days",
+            "3",
+            "--group-by",
+            "OauthClientId,TemplateUri",
+        ];
+        let mut child = command(&args, &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the program starts");
+        let stdout = child.stdout.take().unwrap();
+        // Reads stdout as it comes; releases page 2 on seeing page 1's first row.
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut seen = String::new();
+            let mut release = Some(release);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line.unwrap();
+                if line.contains("/api/v2/page-one/row-0") {
+                    release.take().map(|r| r.send(()));
+                }
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            seen
+        });
+        let run = finish(child).await;
+        let stdout = reader.join().unwrap();
+        run.assert_code(0);
+        assert!(
+            released_in_time.load(std::sync::atomic::Ordering::SeqCst),
+            "{format}: page 1's rows were not on stdout while page 2 was held back"
+        );
+        assert!(
+            stdout.contains("/api/v2/page-two/row-0"),
+            "{format}: {stdout}"
+        );
+        let rows = stdout.matches("/api/v2/page-").count();
+        assert_eq!(rows, 1001, "{format}: every row once");
+    }
+}
