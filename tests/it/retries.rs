@@ -927,7 +927,8 @@ async fn a_body_that_stalls_past_the_request_timeout_ends_in_a_timeout_error() {
         matches!(&err, Error::Transport { source, .. } if source.is_timeout()),
         "{err:?}"
     );
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    // No tight bound on `took`: `bounded` (10 s) already ends the test long before one 30 s
+    // stall, so each attempt was ended by the 300 ms timeout, however loaded the machine.
     // A timeout while reading a GET's body is retried like any timeout of a GET.
     let gets = server.requests().len();
     assert_eq!(gets, 5);
@@ -943,7 +944,8 @@ async fn a_body_that_stalls_past_the_request_timeout_ends_in_a_timeout_error() {
 async fn a_post_is_not_re_sent_after_a_read_timeout_but_a_get_is() {
     let server = ScriptedServer::start(|request, n| match (request.path(), n) {
         (ORG_RESULTS, 0) | (ORG_QUERY, _) => {
-            submitted(ORG_RESULTS).after(Duration::from_millis(600))
+            // Far beyond the 1 s timeout, so a loaded machine cannot see the answer in time.
+            submitted(ORG_RESULTS).after(Duration::from_secs(5))
         }
         (ORG_RESULTS, _) => complete(),
         _ => Reply::error(404, "not.found", "no"),
@@ -954,7 +956,7 @@ async fn a_post_is_not_re_sent_after_a_read_timeout_but_a_get_is() {
         Config::builder()
             .base_url(&server.base_url)
             .access_token(TOKEN)
-            .request_timeout(Duration::from_millis(200))
+            .request_timeout(Duration::from_secs(1))
             .clock(Arc::new(clock.clone()))
             .build()
             .unwrap(),

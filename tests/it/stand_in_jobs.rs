@@ -90,30 +90,28 @@ mod jobs {
 
     #[tokio::test]
     async fn a_job_is_queued_then_running_then_succeeded() {
-        let si = start(builder().job_times(Duration::from_millis(400), Duration::from_millis(400)))
-            .await;
+        // Second-long phases, polled at their middles counted from when the submit returned
+        // (after the job started): a loaded machine may delay each poll by ~0.7 s.
+        let phase = Duration::from_secs(1);
+        let si = start(builder().job_times(phase, phase)).await;
         let token = demo_token(&si).await;
-        let t0 = Instant::now();
         let uri = submit(&si, &token, ORG_JOBS, json!({ "interval": WEEK })).await;
+        let t0 = Instant::now();
 
         let queued = get(&si, Some(&token), &uri).await;
         assert_eq!(queued.status, StatusCode::ACCEPTED);
         assert_eq!(queued.body["queryStatus"], "Queued");
         assert!(queued.body.get("entities").is_none());
 
-        tokio::time::sleep(
-            (t0 + Duration::from_millis(600)).saturating_duration_since(Instant::now()),
-        )
-        .await;
+        tokio::time::sleep((t0 + phase.mul_f64(1.25)).saturating_duration_since(Instant::now()))
+            .await;
         let running = get(&si, Some(&token), &uri).await;
         assert_eq!(running.status, StatusCode::ACCEPTED);
         assert_eq!(running.body["queryStatus"], "Running");
         assert!(running.body.get("entities").is_none());
 
-        tokio::time::sleep(
-            (t0 + Duration::from_millis(1000)).saturating_duration_since(Instant::now()),
-        )
-        .await;
+        tokio::time::sleep((t0 + phase.mul_f64(2.25)).saturating_duration_since(Instant::now()))
+            .await;
         let done = get(&si, Some(&token), &uri).await;
         assert_eq!(done.status, StatusCode::OK);
         assert_eq!(done.body["queryStatus"], "Succeeded");
@@ -684,14 +682,19 @@ mod simple_search {
 
     #[tokio::test]
     async fn a_search_runs_then_completes_and_pages_with_cursors_after() {
-        let si = start(builder().execution_time(Duration::from_millis(300))).await;
+        // A second-long search: still running at a loaded machine's first poll.
+        let si = start(builder().execution_time(Duration::from_secs(1))).await;
         let token = demo_token(&si).await;
         let uri = submit_search(&si, &token, json!({ "interval": WEEK })).await;
+        let submitted = Instant::now();
         let running = get(&si, Some(&token), &uri).await;
         assert_eq!(running.status, StatusCode::OK);
         assert_eq!(running.body["queryStatus"], "Running");
         assert!(running.body.get("results").is_none());
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(
+            (submitted + Duration::from_millis(1_100)).saturating_duration_since(Instant::now()),
+        )
+        .await;
 
         let (whole, pages) = all_results(&si, &token, &uri, 1000).await;
         assert_eq!(pages, 1);

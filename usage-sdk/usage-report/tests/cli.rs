@@ -7,7 +7,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk::stand_in::{Route, RunningStandIn, StandIn};
 
 const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
 
@@ -369,16 +369,17 @@ async fn ctrl_c_while_waiting_exits_130_with_the_job_id_and_resume_command() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the program starts");
-    // Submitted once the stand-in has started an execution; then interrupt the wait.
-    for _ in 0..100 {
-        if api.stats().jobs_started == 1 {
+    // Waiting once the stand-in has seen the first poll of the job (about a second after the
+    // submit), rather than after a fixed pause a loaded machine could outrun; then interrupt.
+    let polled = || api.stats().requests_to(Route::GetAggregatesQueryJob) >= 1;
+    for _ in 0..400 {
+        if polled() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(polled(), "the program polls the job within 20 s");
     assert_eq!(api.stats().jobs_started, 1);
-    // The submit's response is on its way: give the program time to start waiting.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
