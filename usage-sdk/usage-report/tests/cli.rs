@@ -710,3 +710,85 @@ async fn csv_and_json_rows_reach_stdout_before_the_next_page_is_fetched() {
         assert_eq!(rows, 1001, "{format}: every row once");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_error_exits_1_naming_its_code_and_correlation_id() {
+    let api = stand_in(23, Duration::from_millis(100)).await;
+    // The submit answers 500, which is not retried.
+    api.inject(usage_sdk::stand_in::Fault::InternalError, 1);
+    let run = run(&["--format", "csv"], &configured_for(&api)).await;
+    run.assert_code(1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("internal.server.error"),
+        "{}",
+        run.stderr
+    );
+    let (_, after) = run
+        .stderr
+        .split_once("correlation id ")
+        .unwrap_or_else(|| panic!("no correlation id in {}", run.stderr));
+    let id: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    assert!(id.len() >= 8, "a correlation id: {}", run.stderr);
+}
+
+/// The closing lines of attempt spans on stderr.
+fn attempt_lines(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains("usage_sdk.attempt"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_follow_v_and_vv_and_rust_log_wins_over_both() {
+    let api = stand_in(29, Duration::from_millis(100)).await;
+    let env = configured_for(&api);
+    let quiet = run(&["--format", "csv"], &env).await;
+    quiet.assert_code(0);
+    assert_eq!(attempt_lines(&quiet.stderr), 0, "{}", quiet.stderr);
+
+    for flag in ["-v", "-vv"] {
+        let verbose = run(&[flag, "--format", "csv"], &env).await;
+        verbose.assert_code(0);
+        assert!(
+            attempt_lines(&verbose.stderr) >= 3,
+            "{flag}: token, submit and a poll: {}",
+            verbose.stderr
+        );
+        assert!(
+            verbose.stdout.starts_with("clientId,"),
+            "{}",
+            verbose.stdout
+        );
+    }
+    // (-vv differs from -v only in trace-level events, which the SDK does not emit today.)
+
+    // RUST_LOG wins: a warn-only filter silences -vv.
+    let mut filtered = env.clone();
+    filtered.push(("RUST_LOG", "warn".to_string()));
+    let silenced = run(&["-vv", "--format", "csv"], &filtered).await;
+    silenced.assert_code(0);
+    assert_eq!(attempt_lines(&silenced.stderr), 0, "{}", silenced.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = run(&["--completions", shell], &[]).await;
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains("usage-report"),
+            "{shell}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("--group-by"), "{shell}: {}", run.stdout);
+        assert!(
+            !run.stderr.contains("stand-in"),
+            "{shell}: no report is run"
+        );
+    }
+}
