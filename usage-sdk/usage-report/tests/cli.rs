@@ -792,3 +792,18 @@ async fn completions_are_printed_for_each_shell() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_allowance_forecast_goes_to_stderr_so_csv_stays_csv() {
+    let run = run(&["--allowance", "1000000", "--format", "csv"], &[]).await;
+    run.assert_code(0);
+    let header = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("date,") && header.contains(",clientId,"),
+        "per day and client: {}",
+        run.stdout
+    );
+    assert!(run.stdout.lines().count() > 1, "{}", run.stdout);
+    assert!(!run.stdout.contains("Allowance"), "{}", run.stdout);
+    assert!(run.stderr.contains("Allowance forecast"), "{}", run.stderr);
+}
