@@ -1,6 +1,7 @@
 //! Response size: a body larger than `max_response_size` (default 128 MiB) is refused with
 //! `Error::ResponseTooLarge`, before it is read when announced and as soon as the limit is
-//! read when not, on the API and on the token endpoint, and it is never re-requested.
+//! read when not, on the API and on the token endpoint, and it is never re-requested. The
+//! limit counts the body as decompressed, so a small gzip body cannot inflate past it.
 //!
 //! The memory bound is checked in a child process (this test binary again, running only
 //! [`refuse_200_mb_bodies_in_this_process`]): resident memory is per process, and in this one
@@ -155,4 +156,74 @@ async fn refuse_200_mb_bodies() {
     let sent = server.flood_bytes_sent();
     eprintln!("flood bytes written: {sent}");
     assert!(sent < 64 << 20, "the client kept reading: {sent} bytes");
+}
+
+/// A 200 whose JSON is followed by `padding` bytes of whitespace (still valid JSON), gzipped:
+/// about a thousandth of its inflated size on the wire.
+fn gzipped_results(padding: usize) -> (Vec<u8>, usize) {
+    use std::io::Write;
+    let mut json = br#"{"queryStatus":"Complete","results":[{"requests":7}]}"#.to_vec();
+    json.resize(json.len() + padding, b' ');
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&json).unwrap();
+    (encoder.finish().unwrap(), json.len())
+}
+
+#[tokio::test]
+async fn a_gzip_body_is_held_to_the_limit_as_it_inflates_not_as_it_travels() {
+    let (gzipped, inflated) = gzipped_results(8 << 20);
+    assert!(
+        gzipped.len() < 64 << 10,
+        "{} bytes on the wire",
+        gzipped.len()
+    );
+    let server = RawServer::start(move |_, _| {
+        Act::respond(
+            200,
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Encoding", "gzip"),
+            ],
+            gzipped.clone(),
+        )
+    })
+    .await;
+    let clock = ManualClock::new();
+
+    // Within the limit once inflated: the body decodes, so the gzip itself is fine.
+    let roomy = build(config(&server.base_url, &clock).max_response_size(16 << 20));
+    let (result, _) = bounded(roomy.fetch_results(&org_execution())).await;
+    assert_eq!(result.unwrap().results[0].requests, Some(7));
+
+    // Over a 1 MiB limit once inflated, though a few KiB on the wire.
+    let tight = build(config(&server.base_url, &clock).max_response_size(1 << 20));
+    let (result, took) = bounded(tight.fetch_results(&org_execution())).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::ResponseTooLarge {
+                status: 200,
+                limit: 1_048_576,
+                content_length: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "a too-large body is not re-requested"
+    );
+    assert!(clock.sleeps().is_empty());
+    report(
+        &format!(
+            "gzip body inflating to {} MiB (GET, 1 MiB limit)",
+            inflated >> 20
+        ),
+        "ResponseTooLarge",
+        1,
+        took,
+    );
 }

@@ -358,7 +358,9 @@ mod executions {
 
     #[tokio::test]
     async fn an_org_query_reports_running_then_complete() {
-        let si = start(builder().execution_time(Duration::from_millis(300))).await;
+        // A second-long execution: a loaded machine still polls while it runs, and the
+        // second poll waits from when the submit returned, after the execution started.
+        let si = start(builder().execution_time(Duration::from_secs(1))).await;
         let token = demo_token(&si).await;
 
         let answer = post(
@@ -376,12 +378,13 @@ mod executions {
             format!("/api/v2/usage/query/{id}/results")
         );
         let uri = answer.body["resultsUri"].as_str().unwrap();
+        let submitted = tokio::time::Instant::now();
 
         let running = get(&si, Some(&token), uri).await;
         assert_eq!(running.status, StatusCode::OK);
         assert_eq!(running.body, json!({"queryStatus": "Running"}));
 
-        tokio::time::sleep(Duration::from_millis(350)).await;
+        tokio::time::sleep_until(submitted + Duration::from_millis(1_100)).await;
         let rows = complete_rows(&si, &token, uri).await;
         assert!(!rows.is_empty());
         assert_eq!(si.stats().executions_started, 1);

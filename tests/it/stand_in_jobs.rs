@@ -90,30 +90,28 @@ mod jobs {
 
     #[tokio::test]
     async fn a_job_is_queued_then_running_then_succeeded() {
-        let si = start(builder().job_times(Duration::from_millis(400), Duration::from_millis(400)))
-            .await;
+        // Second-long phases, polled at their middles counted from when the submit returned
+        // (after the job started): a loaded machine may delay each poll by ~0.7 s.
+        let phase = Duration::from_secs(1);
+        let si = start(builder().job_times(phase, phase)).await;
         let token = demo_token(&si).await;
-        let t0 = Instant::now();
         let uri = submit(&si, &token, ORG_JOBS, json!({ "interval": WEEK })).await;
+        let t0 = Instant::now();
 
         let queued = get(&si, Some(&token), &uri).await;
         assert_eq!(queued.status, StatusCode::ACCEPTED);
         assert_eq!(queued.body["queryStatus"], "Queued");
         assert!(queued.body.get("entities").is_none());
 
-        tokio::time::sleep(
-            (t0 + Duration::from_millis(600)).saturating_duration_since(Instant::now()),
-        )
-        .await;
+        tokio::time::sleep((t0 + phase.mul_f64(1.25)).saturating_duration_since(Instant::now()))
+            .await;
         let running = get(&si, Some(&token), &uri).await;
         assert_eq!(running.status, StatusCode::ACCEPTED);
         assert_eq!(running.body["queryStatus"], "Running");
         assert!(running.body.get("entities").is_none());
 
-        tokio::time::sleep(
-            (t0 + Duration::from_millis(1000)).saturating_duration_since(Instant::now()),
-        )
-        .await;
+        tokio::time::sleep((t0 + phase.mul_f64(2.25)).saturating_duration_since(Instant::now()))
+            .await;
         let done = get(&si, Some(&token), &uri).await;
         assert_eq!(done.status, StatusCode::OK);
         assert_eq!(done.body["queryStatus"], "Succeeded");
@@ -231,6 +229,69 @@ mod jobs {
             post(&si, Some(&token), ORG_JOBS, &body.to_string())
                 .await
                 .assert_error(400, "invalid.value");
+        }
+    }
+
+    /// The client and the stand-in each read the limits from the API document with their own
+    /// constants; at each boundary, and one second or one row past it, they must agree.
+    #[tokio::test]
+    async fn the_client_and_the_stand_in_agree_at_each_limit_of_intervals_and_page_sizes() {
+        use usage_sdk::{Interval, OAuthClientJobQuery, OrganizationJobQuery, PageSize};
+        let si = start(builder()).await;
+        let token = demo_token(&si).await;
+        // The client's "now" at the start of the stand-in's "today": one calendar date for both.
+        let now = today().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        // (interval, accepted)
+        let cases = [
+            ("2026-08-01T00:00:00Z/2026-10-30T00:00:00Z", true), // exactly 90 days
+            ("2026-08-01T00:00:00Z/2026-10-30T00:00:01Z", false), // 90 days and 1 s
+            ("2025-11-26T00:00:00Z/2025-12-03T00:00:00Z", true), // starts exactly a year ago
+            ("2025-11-25T23:59:59Z/2025-12-03T00:00:00Z", false), // a second earlier
+        ];
+        for (interval, accepted) in cases {
+            let parsed: Interval = interval.parse().unwrap();
+            let org = OrganizationJobQuery::builder(parsed).build_at(now);
+            let own = OAuthClientJobQuery::builder(parsed).build_at(now);
+            assert_eq!(org.is_ok(), accepted, "client, organization: {interval}");
+            assert_eq!(own.is_ok(), accepted, "client, OAuth client: {interval}");
+            if !accepted {
+                let err = org.unwrap_err();
+                assert!(matches!(err, usage_sdk::Error::InvalidInput(_)), "{err:?}");
+            }
+            for path in [ORG_JOBS.to_string(), client_jobs(DEMO_CLIENT_ID)] {
+                let body = json!({ "interval": interval }).to_string();
+                let answer = post(&si, Some(&token), &path, &body).await;
+                if accepted {
+                    assert_eq!(
+                        answer.status,
+                        StatusCode::ACCEPTED,
+                        "{interval}: {:?}",
+                        answer.body
+                    );
+                } else {
+                    answer.assert_error(400, "invalid.date");
+                }
+            }
+        }
+
+        let uri = submit(&si, &token, ORG_JOBS, json!({ "interval": WEEK })).await;
+        for (rows, accepted) in [(0, false), (1, true), (1000, true), (1001, false)] {
+            assert_eq!(
+                PageSize::new(rows).is_ok(),
+                accepted,
+                "client, pageSize {rows}"
+            );
+            let answer = get(&si, Some(&token), &format!("{uri}?pageSize={rows}")).await;
+            if accepted {
+                assert_eq!(
+                    answer.status,
+                    StatusCode::OK,
+                    "pageSize {rows}: {:?}",
+                    answer.body
+                );
+            } else {
+                answer.assert_error(400, "invalid.query.param.value");
+            }
         }
     }
 
@@ -621,14 +682,19 @@ mod simple_search {
 
     #[tokio::test]
     async fn a_search_runs_then_completes_and_pages_with_cursors_after() {
-        let si = start(builder().execution_time(Duration::from_millis(300))).await;
+        // A second-long search: still running at a loaded machine's first poll.
+        let si = start(builder().execution_time(Duration::from_secs(1))).await;
         let token = demo_token(&si).await;
         let uri = submit_search(&si, &token, json!({ "interval": WEEK })).await;
+        let submitted = Instant::now();
         let running = get(&si, Some(&token), &uri).await;
         assert_eq!(running.status, StatusCode::OK);
         assert_eq!(running.body["queryStatus"], "Running");
         assert!(running.body.get("results").is_none());
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(
+            (submitted + Duration::from_millis(1_100)).saturating_duration_since(Instant::now()),
+        )
+        .await;
 
         let (whole, pages) = all_results(&si, &token, &uri, 1000).await;
         assert_eq!(pages, 1);

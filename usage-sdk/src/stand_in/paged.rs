@@ -80,7 +80,8 @@ const CAPACITY: usize = 1_000;
 /// The page size when `pageSize` is absent (the spec's default for the jobs; simple search
 /// has none published, so the stand-in uses the same).
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
-/// The largest `pageSize` ("Max is 1000").
+/// The largest `pageSize` ("Max is 1000": reference genesys-usage-api.md §10.1, the results
+/// GETs; the stand-in's own constant, not the client's `PageSize::MAX`).
 pub(crate) const MAX_PAGE_SIZE: usize = 1_000;
 
 /// The validated paging parameters of a results GET.

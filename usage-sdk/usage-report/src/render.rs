@@ -411,8 +411,9 @@ pub(crate) fn terminal_safe_lines(text: &str) -> String {
         .join("\n")
 }
 
-/// One CSV line. A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`
-/// first) is prefixed with `'`, since client names and template URIs come from the API.
+/// One CSV line. A field that a spreadsheet would read as a formula (`=`, `+`, `@`, tab or
+/// CR first, or `-` first in anything but a number) is prefixed with `'`, since client names
+/// and template URIs come from the API.
 fn csv_line(cells: &[String]) -> String {
     fn field(value: &str) -> String {
         let value = if value.starts_with(['=', '+', '@', '\t', '\r'])
@@ -474,5 +475,25 @@ mod tests {
         assert!(table.contains("evil\\u{1b}[2J<script>"), "{table}");
         let csv = render_rows(&[row], Format::Csv, false, None);
         assert!(csv.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{csv}");
+    }
+
+    #[test]
+    fn every_formula_lead_in_is_defused_in_csv_but_negative_numbers_stay_numbers() {
+        // OWASP's list for CSV injection: =, +, -, @, tab and carriage return.
+        let cases = [
+            ("=1+1", "'=1+1"),
+            ("+1+1", "'+1+1"),
+            ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "\"'\r=1\""),
+            ("-12", "-12"),
+            ("-0.5", "-0.5"),
+            ("/api/v2/users", "/api/v2/users"),
+        ];
+        for (cell, expected) in cases {
+            let line = csv_line(&[cell.to_string(), "7".to_string()]);
+            assert_eq!(line, format!("{expected},7\n"), "{cell:?}");
+        }
     }
 }

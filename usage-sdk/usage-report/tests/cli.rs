@@ -7,7 +7,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk::stand_in::{Route, RunningStandIn, StandIn};
 
 const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
 
@@ -369,16 +369,17 @@ async fn ctrl_c_while_waiting_exits_130_with_the_job_id_and_resume_command() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the program starts");
-    // Submitted once the stand-in has started an execution; then interrupt the wait.
-    for _ in 0..100 {
-        if api.stats().jobs_started == 1 {
+    // Waiting once the stand-in has seen the first poll of the job (about a second after the
+    // submit), rather than after a fixed pause a loaded machine could outrun; then interrupt.
+    let polled = || api.stats().requests_to(Route::GetAggregatesQueryJob) >= 1;
+    for _ in 0..400 {
+        if polled() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(polled(), "the program polls the job within 20 s");
     assert_eq!(api.stats().jobs_started, 1);
-    // The submit's response is on its way: give the program time to start waiting.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -550,4 +551,259 @@ async fn a_403_from_the_jobs_names_the_missing_permission_and_the_legacy_way() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_overrides_a_complete_configuration_and_never_calls_it() {
+    // A complete configuration pointing at a stand-in that must see no request.
+    let configured = stand_in(19, Duration::from_millis(100)).await;
+    let env = configured_for(&configured);
+
+    let table = run(&["--demo", "--days", "3"], &env).await;
+    table.assert_code(0);
+    assert!(table.stdout.starts_with(DEMO), "{}", table.stdout);
+    assert_eq!(table.stdout.matches(DEMO).count(), 2, "header and footer");
+    assert!(table.stderr.contains("--demo"), "{}", table.stderr);
+
+    let csv = run(&["--demo", "--format", "csv", "--days", "3"], &env).await;
+    csv.assert_code(0);
+    assert!(csv.stdout.starts_with("clientId,"), "{}", csv.stdout);
+    assert!(!csv.stdout.contains("DEMO"), "{}", csv.stdout);
+    assert!(csv.stderr.contains(DEMO), "{}", csv.stderr);
+
+    assert_eq!(
+        configured.stats().total_requests(),
+        0,
+        "--demo must not reach the configured API"
+    );
+
+    // Even a partial configuration, an error without --demo, gives way to --demo.
+    let partial = vec![("GENESYSCLOUD_REGION", "eu-west-1".to_string())];
+    run(&["--days", "3"], &partial).await.assert_code(2);
+    let demo = run(&["--demo", "--days", "3"], &partial).await;
+    demo.assert_code(0);
+    assert!(demo.stdout.starts_with(DEMO), "{}", demo.stdout);
+}
+
+/// A loopback Usage API on a thread: one request per connection, answered by `answer` from
+/// the method and the request target (`(status, JSON body)`).
+fn loopback_api(answer: impl Fn(&str, &str) -> (u16, String) + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = request_line.split_whitespace();
+            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (status, json) = answer(method, target);
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
+    });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_json_rows_reach_stdout_before_the_next_page_is_fetched() {
+    // Page 1 holds 1000 rows (about 50 KB of output, past any output buffer); page 2 is held back until this
+    // test has read page 1's first row on the program's stdout. A program that collected
+    // every row before writing would show nothing, and page 2 would go out only at the
+    // 30 s fallback, which the test reports as a failure.
+    const JOBS: &str = "/api/v2/usage/aggregates/query/jobs";
+    let row = |page: &str, i: usize| {
+        serde_json::json!({
+            "date": "2026-11-02", "oauthClient": {"id": format!("c-{i}"), "name": "Bot"},
+            "httpMethod": "GET", "templateUri": format!("/api/v2/{page}/row-{i}"),
+            "platform": "API", "requestCount": 10, "status200": 10
+        })
+    };
+    let page_one: Vec<_> = (0..1000).map(|i| row("page-one", i)).collect();
+    for format in ["csv", "json"] {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = std::sync::Mutex::new(held);
+        let released_in_time = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let in_time = released_in_time.clone();
+        let first_page = serde_json::json!({
+            "queryStatus": "Succeeded", "entities": page_one,
+            "nextUri": format!("{JOBS}/job-1?pageSize=1000&after=page-two"),
+        })
+        .to_string();
+        let base = loopback_api(move |method, target| match method {
+            "POST" => (
+                202,
+                format!(r#"{{"id":"job-1","resultsUri":"{JOBS}/job-1"}}"#),
+            ),
+            _ if target.contains("after=page-two") => {
+                let signal = held.lock().unwrap().recv_timeout(Duration::from_secs(30));
+                in_time.store(signal.is_ok(), std::sync::atomic::Ordering::SeqCst);
+                let last = serde_json::json!({"queryStatus": "Succeeded", "entities": [row("page-two", 0)]});
+                (200, last.to_string())
+            }
+            _ => (200, first_page.clone()),
+        });
+        let env = vec![
+            ("GENESYSCLOUD_API_REGION", base),
+            ("GENESYSCLOUD_ACCESS_TOKEN", "a-token".to_string()),
+        ];
+        let args = [
+            "--format",
+            format,
+            "--days",
+            "3",
+            "--group-by",
+            "OauthClientId,TemplateUri",
+        ];
+        let mut child = command(&args, &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the program starts");
+        let stdout = child.stdout.take().unwrap();
+        // Reads stdout as it comes; releases page 2 on seeing page 1's first row.
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut seen = String::new();
+            let mut release = Some(release);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line.unwrap();
+                if line.contains("/api/v2/page-one/row-0") {
+                    release.take().map(|r| r.send(()));
+                }
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            seen
+        });
+        let run = finish(child).await;
+        let stdout = reader.join().unwrap();
+        run.assert_code(0);
+        assert!(
+            released_in_time.load(std::sync::atomic::Ordering::SeqCst),
+            "{format}: page 1's rows were not on stdout while page 2 was held back"
+        );
+        assert!(
+            stdout.contains("/api/v2/page-two/row-0"),
+            "{format}: {stdout}"
+        );
+        let rows = stdout.matches("/api/v2/page-").count();
+        assert_eq!(rows, 1001, "{format}: every row once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_error_exits_1_naming_its_code_and_correlation_id() {
+    let api = stand_in(23, Duration::from_millis(100)).await;
+    // The submit answers 500, which is not retried.
+    api.inject(usage_sdk::stand_in::Fault::InternalError, 1);
+    let run = run(&["--format", "csv"], &configured_for(&api)).await;
+    run.assert_code(1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("internal.server.error"),
+        "{}",
+        run.stderr
+    );
+    let (_, after) = run
+        .stderr
+        .split_once("correlation id ")
+        .unwrap_or_else(|| panic!("no correlation id in {}", run.stderr));
+    let id: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    assert!(id.len() >= 8, "a correlation id: {}", run.stderr);
+}
+
+/// The closing lines of attempt spans on stderr.
+fn attempt_lines(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains("usage_sdk.attempt"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_follow_v_and_vv_and_rust_log_wins_over_both() {
+    let api = stand_in(29, Duration::from_millis(100)).await;
+    let env = configured_for(&api);
+    let quiet = run(&["--format", "csv"], &env).await;
+    quiet.assert_code(0);
+    assert_eq!(attempt_lines(&quiet.stderr), 0, "{}", quiet.stderr);
+
+    for flag in ["-v", "-vv"] {
+        let verbose = run(&[flag, "--format", "csv"], &env).await;
+        verbose.assert_code(0);
+        assert!(
+            attempt_lines(&verbose.stderr) >= 3,
+            "{flag}: token, submit and a poll: {}",
+            verbose.stderr
+        );
+        assert!(
+            verbose.stdout.starts_with("clientId,"),
+            "{}",
+            verbose.stdout
+        );
+    }
+    // (-vv differs from -v only in trace-level events, which the SDK does not emit today.)
+
+    // RUST_LOG wins: a warn-only filter silences -vv.
+    let mut filtered = env.clone();
+    filtered.push(("RUST_LOG", "warn".to_string()));
+    let silenced = run(&["-vv", "--format", "csv"], &filtered).await;
+    silenced.assert_code(0);
+    assert_eq!(attempt_lines(&silenced.stderr), 0, "{}", silenced.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = run(&["--completions", shell], &[]).await;
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains("usage-report"),
+            "{shell}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("--group-by"), "{shell}: {}", run.stdout);
+        assert!(
+            !run.stderr.contains("stand-in"),
+            "{shell}: no report is run"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_allowance_forecast_goes_to_stderr_so_csv_stays_csv() {
+    let run = run(&["--allowance", "1000000", "--format", "csv"], &[]).await;
+    run.assert_code(0);
+    let header = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("date,") && header.contains(",clientId,"),
+        "per day and client: {}",
+        run.stdout
+    );
+    assert!(run.stdout.lines().count() > 1, "{}", run.stdout);
+    assert!(!run.stdout.contains("Allowance"), "{}", run.stdout);
+    assert!(run.stderr.contains("Allowance forecast"), "{}", run.stderr);
 }
