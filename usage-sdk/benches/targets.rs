@@ -38,7 +38,7 @@
 //!    <= 1.3x.
 //! 5. `stream`: an organization aggregates job of 1,000,000 rows (1,000 pages of 1,000 rows,
 //!    ~0.5 MB of JSON a page, served from pre-rendered blocks by a loopback server on its own
-//!    thread) read with `organization_aggregates` + `Rows::next_row` and written as CSV lines
+//!    thread) read with `UsageClient::rows` + `Rows::try_next` and written as CSV lines
 //!    into a counting sink, versus plain reqwest + serde_json following `nextUri` into a
 //!    hand-written struct of the same shape and writing the same lines (the byte counts are
 //!    checked equal). Rows/s of 7 paired rounds (`USAGE_SDK_BENCH_STREAM_ROUNDS` changes
@@ -398,8 +398,8 @@ fn bench_overhead(rows: &mut Vec<Row>) {
             .expect("a client");
 
         let sdk_cycle = || async {
-            let execution = sdk.submit_organization_query(&query).await.expect("submit");
-            let result = sdk.fetch_results(&execution).await.expect("results");
+            let execution = sdk.submit(&query).await.expect("submit");
+            let result = sdk.fetch_page(&execution, None).await.expect("results");
             assert_eq!(result.results.len(), 3);
         };
         let base_cycle = || async {
@@ -739,7 +739,8 @@ fn bench_fanout(rows: &mut Vec<Row>, pacing: bool) {
             .collect();
         // Warm the token cache so the measured run is the fan-out alone.
         let _ = client
-            .submit_oauth_client_usage_summary(&clients[0], usage_sdk::Days::new(1).expect("valid"))
+            .oauth_client(&clients[0])
+            .submit(&usage_sdk::Days::new(1).expect("valid"))
             .await;
         tokio::time::sleep(Duration::from_secs(2)).await; // let the bucket refill
         log.lock().unwrap().clear();
@@ -760,7 +761,7 @@ fn bench_fanout(rows: &mut Vec<Row>, pacing: bool) {
                 let query = OAuthClientQuery::builder(interval)
                     .build()
                     .expect("valid query");
-                client.oauth_client_usage(&client_id, &query).await
+                client.oauth_client(&client_id).rows(&query).await
             }));
         }
         let mut errors = Vec::new();
@@ -900,8 +901,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let client = UsageClient::new(config)?;
     let id = OAuthClientId::new("6f1c2b1e-0000-4000-8000-00000000c1d0")?;
-    let report = client.oauth_client_usage_summary(&id, Days::new(7)?).await?;
-    println!("{} rows", report.rows.len());
+    let rows = client.oauth_client(&id).rows(&Days::new(7)?).await?.try_collect().await?;
+    println!("{} rows", rows.len());
     Ok(())
 }
 "#;
@@ -1402,12 +1403,11 @@ fn stream_client(base_url: &str) -> UsageClient {
 async fn sdk_stream(client: &UsageClient, query: &OrganizationJobQuery) -> (u64, u64) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, CountingSink::default());
     let mut rows = client
-        .organization_aggregates(query)
+        .rows(query)
         .await
         .expect("the job succeeds");
     let mut count = 0;
-    while let Some(row) = rows.next_row().await {
-        let row = row.expect("a row");
+    while let Some(row) = rows.try_next().await.expect("a row") {
         write_csv_line(
             &mut out,
             row.date.as_ref(),

@@ -13,9 +13,8 @@
 //!     .group_by([JobGroupBy::OauthClientName])
 //!     .build()?;
 //! // Submits, polls (1 s, 2 s, 4 s ... up to 60 s apart) until Succeeded, then pages.
-//! let mut rows = client.organization_aggregates(&query).await?;
-//! while let Some(row) = rows.next_row().await {
-//!     let row = row?;
+//! let mut rows = client.rows(&query).await?;
+//! while let Some(row) = rows.try_next().await? {
 //!     println!("{:?} {:?}: {:?} requests", row.date, row.oauth_client, row.request_count);
 //! }
 //! # Ok(())
@@ -35,7 +34,9 @@
 //!   after a 401.
 //! - [`UsageClient`]: typed inputs ([`OrganizationJobQuery`], [`OAuthClientJobQuery`],
 //!   [`SimpleSearchQuery`], [`OrganizationQuery`], [`OAuthClientQuery`], [`Days`], ids),
-//!   typed [`Error`]s, one poller for executions and jobs, and [`Rows`] streams over pages.
+//!   typed [`Error`]s, and one shape for every kind of query: [`UsageClient::submit`] gives a
+//!   [`Handle`], [`UsageClient::wait`] polls it (one poller for every kind) and reads its
+//!   [`Rows`].
 
 #![warn(missing_docs)]
 

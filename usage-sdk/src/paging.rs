@@ -401,9 +401,10 @@ mod tests {
 
     async fn drain(mut rows: Rows<String>) -> (Vec<String>, Option<Error>) {
         let mut seen = Vec::new();
-        while let Some(row) = rows.next_row().await {
-            match row {
-                Ok(row) => seen.push(row),
+        loop {
+            match rows.try_next().await {
+                Ok(Some(row)) => seen.push(row),
+                Ok(None) => return (seen, None),
                 Err(error) => {
                     assert!(
                         rows.try_next().await.unwrap().is_none(),
@@ -413,7 +414,6 @@ mod tests {
                 }
             }
         }
-        (seen, None)
     }
 
     #[tokio::test]
