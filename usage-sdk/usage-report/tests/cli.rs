@@ -807,3 +807,81 @@ async fn an_allowance_forecast_goes_to_stderr_so_csv_stays_csv() {
     assert!(!run.stdout.contains("Allowance"), "{}", run.stdout);
     assert!(run.stderr.contains("Allowance forecast"), "{}", run.stderr);
 }
+
+/// A row as a newer Genesys might send it: a status class, an object and a nested attribute
+/// this SDK's spec does not name.
+fn job_row_with_new_fields() -> serde_json::Value {
+    serde_json::json!({
+        "date": "2026-11-01",
+        "httpMethod": "GET",
+        "templateUri": "/api/v2/users",
+        "requestCount": 12,
+        "status200": 11,
+        "status418": 1,
+        "brandNewField": {"unit": "tokens", "values": [1, 2.5, "three", null]},
+        "oauthClient": {"id": "c-1", "name": "Reporting bot", "division": {"id": "d-1"}}
+    })
+}
+
+fn legacy_row_with_new_fields() -> serde_json::Value {
+    serde_json::json!({
+        "clientId": "c-1",
+        "clientName": "Reporting bot",
+        "requests": 3,
+        "status200": 2,
+        "status418": 1,
+        "brandNewField": {"unit": "tokens", "value": 7},
+        "date": "2026-11-01T00:00:00Z"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_keeps_fields_the_spec_does_not_name_exactly_as_the_api_sent_them() {
+    let base =
+        loopback_api(
+            |method, target| match (method, target.split('?').next().unwrap_or("")) {
+                ("POST", "/api/v2/usage/aggregates/query/jobs") => {
+                    (202, r#"{"id":"job-1"}"#.into())
+                }
+                ("GET", "/api/v2/usage/aggregates/query/jobs/job-1") => {
+                    let body = serde_json::json!({"queryStatus": "Succeeded",
+                                          "entities": [job_row_with_new_fields()]});
+                    (200, body.to_string())
+                }
+                ("POST", "/api/v2/usage/query") => (
+                    202,
+                    r#"{"executionId":"e-1","resultsUri":"/api/v2/usage/query/e-1/results"}"#
+                        .into(),
+                ),
+                ("GET", "/api/v2/usage/query/e-1/results") => {
+                    let body = serde_json::json!({"queryStatus": "Complete",
+                                          "results": [legacy_row_with_new_fields()]});
+                    (200, body.to_string())
+                }
+                _ => (
+                    404,
+                    r#"{"message":"no such route","code":"not.found","status":404}"#.into(),
+                ),
+            },
+        );
+    let env = vec![
+        ("GENESYSCLOUD_API_REGION", base),
+        ("GENESYSCLOUD_ACCESS_TOKEN", "a-token".to_string()),
+    ];
+    let cases = [
+        (
+            &["--format", "json", "--days", "3"][..],
+            job_row_with_new_fields(),
+        ),
+        (
+            &["--api", "legacy", "--format", "json", "--days", "3"][..],
+            legacy_row_with_new_fields(),
+        ),
+    ];
+    for (args, row) in cases {
+        let run = run(args, &env).await;
+        run.assert_code(0);
+        let written: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON array");
+        assert_eq!(written, serde_json::json!([row]), "{args:?}");
+    }
+}
