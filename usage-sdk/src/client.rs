@@ -76,7 +76,7 @@ impl Execution {
 impl UsageClient {
     /// A client for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let http = crate::tls::http_client_builder()?
+        let http = crate::tls::http_client_builder(&config.extra_roots)?
             .connect_timeout(config.timeouts.connect)
             .timeout(config.timeouts.request)
             .user_agent(config.user_agent.clone())
