@@ -14,6 +14,9 @@
 //! - `jobs`: aggregates query jobs and simple search, paging to the end.
 //! - `fuzz`: hostile or odd response bodies end in a value or a typed error.
 //! - `load`: many concurrent calls end typed, with flat memory and few tokens.
+//! - `unknown_fields`: fields the spec does not name kept in rows and results, written back.
+//! - `tls`: every call over TLS (a proxy that prefers HTTP/2, one that speaks HTTP/1.1 only),
+//!   refused certificates, extra trusted roots.
 //!
 //! Below it and beside it:
 //! - `raw_client`: every generated operation's request and response shapes, table-driven.
@@ -33,4 +36,6 @@ mod security;
 mod stand_in;
 mod stand_in_jobs;
 mod support;
+mod unknown_fields;
+mod tls;
 mod waiting;

@@ -437,6 +437,8 @@ pub mod types {
         ///Query results
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub results: ::std::vec::Vec<ApiUsageRow>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`ApiUsageRow`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -499,6 +501,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_id: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`ApiUsageSimpleSearch`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -740,6 +744,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub template_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`ClientPublicApiUsageQueryRequest`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1084,6 +1090,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub self_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`ClientUsageQueryResponse`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1153,6 +1161,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub self_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`ErrorBody`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1260,6 +1270,8 @@ pub mod types {
         pub template_uri: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<UserReference>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`OrganizationPublicApiUsageQueryRequest`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1620,6 +1632,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub self_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`OrganizationUsageQueryResponse`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1740,6 +1754,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub self_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     /// Error types.
     pub mod error {

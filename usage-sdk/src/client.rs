@@ -38,7 +38,7 @@ impl fmt::Debug for UsageClient {
 impl UsageClient {
     /// A client for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let mut http = crate::tls::http_client_builder()?;
+        let mut http = crate::tls::http_client_builder(&config.extra_roots)?;
         if config.is_loopback() {
             // HTTP_PROXY and friends apply to every host, loopback included: the token would
             // leave the machine, in clear, to reach a server on this one.

@@ -12,6 +12,12 @@ use crate::region::Region;
 use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
 use crate::time::{Clock, TokioClock};
+use crate::tls::ExtraRoots;
+
+/// The environment variable naming a PEM file of CA certificates trusted in addition to the
+/// platform's (see [`ConfigBuilder::extra_root_certificates_pem`]). Not a `GENESYSCLOUD_*`
+/// name: it is this crate's, and usage-report's demo mode looks at those names only.
+pub(crate) const CA_FILE_VAR: &str = "USAGE_SDK_CA_FILE";
 
 /// How the client authenticates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +68,7 @@ pub struct Config {
     pub(crate) timeouts: Timeouts,
     pub(crate) user_agent: String,
     pub(crate) max_response_size: u64,
+    pub(crate) extra_roots: ExtraRoots,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -75,7 +82,10 @@ impl Config {
     /// `GENESYSCLOUD_REGION` (e.g. `us-east-1` or `mypurecloud.com`),
     /// `GENESYSCLOUD_API_REGION` (a full base URL; overrides the region),
     /// `GENESYSCLOUD_OAUTHCLIENT_ID` and `GENESYSCLOUD_OAUTHCLIENT_SECRET`, or
-    /// `GENESYSCLOUD_ACCESS_TOKEN` (a token obtained elsewhere; wins over client credentials).
+    /// `GENESYSCLOUD_ACCESS_TOKEN` (a token obtained elsewhere; wins over client credentials);
+    /// and `USAGE_SDK_CA_FILE`, a PEM file of CA certificates trusted in addition to the
+    /// platform's (see [`ConfigBuilder::extra_root_certificates_pem`]; the file is read here,
+    /// parsed by [`ConfigBuilder::build`]).
     pub fn from_env() -> Result<ConfigBuilder, Error> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -110,6 +120,15 @@ impl Config {
                 }
                 (None, None) => {}
             }
+        }
+        if let Some(path) = lookup(CA_FILE_VAR) {
+            let pem = std::fs::read(path.trim())
+                .map_err(|e| Error::invalid(CA_FILE_VAR, format!("cannot read {path:?}: {e}")))?;
+            builder.extra_roots.push(RootsPem {
+                field: CA_FILE_VAR,
+                origin: format!("{path:?}"),
+                pem,
+            });
         }
         Ok(builder)
     }
@@ -167,6 +186,27 @@ impl Config {
             .iter()
             .all(|url| Url::parse(url).is_ok_and(|url| is_loopback(&url)))
     }
+
+    /// How many CA certificates are trusted in addition to the platform's (see
+    /// [`ConfigBuilder::extra_root_certificates_pem`]).
+    pub fn extra_root_certificates(&self) -> usize {
+        self.extra_roots.len()
+    }
+}
+
+/// PEM given for extra roots, parsed by [`ConfigBuilder::build`]; where it came from names it
+/// in errors. `Debug` shows its size, not its text.
+#[derive(Clone)]
+struct RootsPem {
+    field: &'static str,
+    origin: String,
+    pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for RootsPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} bytes of PEM)", self.origin, self.pem.len())
+    }
 }
 
 /// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
@@ -182,6 +222,7 @@ pub struct ConfigBuilder {
     timeouts: Timeouts,
     user_agent_suffix: Option<String>,
     max_response_size: u64,
+    extra_roots: Vec<RootsPem>,
     clock: Arc<dyn Clock>,
 }
 
@@ -197,6 +238,7 @@ impl Default for ConfigBuilder {
             timeouts: Timeouts::default(),
             user_agent_suffix: None,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            extra_roots: Vec::new(),
             clock: Arc::new(TokioClock),
         }
     }
@@ -286,6 +328,24 @@ impl ConfigBuilder {
         self
     }
 
+    /// CA certificates to trust in addition to the platform's: PEM with one or more
+    /// `CERTIFICATE` blocks, e.g. the CA of a TLS-inspecting proxy or a private gateway.
+    /// Each call adds to the earlier ones (and to `USAGE_SDK_CA_FILE`'s, read by
+    /// [`Config::from_env`]). [`build`](Self::build) parses them: PEM that holds no
+    /// certificate or a malformed one is [`Error::InvalidInput`].
+    ///
+    /// The platform's roots stay trusted. (On Linux they are read through rustls-native-certs,
+    /// which honours `SSL_CERT_FILE` and `SSL_CERT_DIR` by *replacing* the system's roots
+    /// with those; the roots given here are added to whichever set that is.)
+    pub fn extra_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_roots.push(RootsPem {
+            field: "extra_root_certificates_pem",
+            origin: "the PEM given".into(),
+            pem: pem.into(),
+        });
+        self
+    }
+
     /// The time source and sleep used for retries, polling and token expiry (tests inject
     /// [`crate::time::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -330,6 +390,14 @@ impl ConfigBuilder {
                 "is empty or contains control characters",
             ));
         }
+        let mut extra_roots = Vec::new();
+        for given in &self.extra_roots {
+            extra_roots.extend(crate::tls::parse_roots(
+                given.field,
+                &given.origin,
+                &given.pem,
+            )?);
+        }
         let mut user_agent = format!("usage-sdk/{} (Rust)", env!("CARGO_PKG_VERSION"));
         if let Some(suffix) = &self.user_agent_suffix {
             user_agent.push(' ');
@@ -344,6 +412,7 @@ impl ConfigBuilder {
             timeouts: self.timeouts,
             user_agent,
             max_response_size: self.max_response_size,
+            extra_roots: extra_roots.into_iter().collect(),
             clock: self.clock,
         })
     }

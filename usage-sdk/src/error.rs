@@ -234,7 +234,9 @@ impl fmt::Display for Error {
                 attempts,
                 source,
             } => {
-                let what = if source.is_timeout() {
+                let what = if source.is_certificate() {
+                    "could not connect securely"
+                } else if source.is_timeout() {
                     "timed out"
                 } else if source.is_connect() {
                     "could not connect"
@@ -318,11 +320,27 @@ impl TransportError {
     pub fn is_connect(&self) -> bool {
         self.0.is_connect()
     }
+
+    /// Whether the client refused the server's TLS certificate (unknown issuer, name
+    /// mismatch, expired, not yet valid, or otherwise invalid). Such a failure is permanent:
+    /// it is never retried. The message names the cause and how to trust a CA.
+    pub fn is_certificate(&self) -> bool {
+        crate::certificate::refused(&self.0).is_some()
+    }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        // reqwest's own words ("error sending request") would hide the cause.
+        match crate::certificate::refused(&self.0) {
+            Some(problem) => write!(
+                f,
+                "the server's TLS certificate was refused: {}; {}",
+                crate::certificate::describe(problem),
+                crate::certificate::HOW_TO_TRUST_A_CA
+            ),
+            None => self.0.fmt(f),
+        }
     }
 }
 

@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod certificate;
 mod client;
 mod config;
 mod error;

@@ -141,6 +141,8 @@ impl RetryPolicy {
             Outcome::Status(..) => false,
             // A refused connection never reached the server.
             Outcome::Transport(TransportFailure::Connect) => true,
+            // The same certificate is refused the same way every time: permanent.
+            Outcome::Transport(TransportFailure::Certificate) => false,
             // The request may have been processed: only idempotent calls go again.
             Outcome::Transport(TransportFailure::Other) => idempotent,
         };
@@ -166,13 +168,18 @@ pub(crate) enum Outcome {
 pub(crate) enum TransportFailure {
     /// The connection was never established: nothing was sent.
     Connect,
+    /// The client refused the server's TLS certificate (unknown issuer, name mismatch,
+    /// expired): nothing was sent, and another attempt would be refused again.
+    Certificate,
     /// Anything after connecting: a timeout, a reset, a truncated body.
     Other,
 }
 
 impl TransportFailure {
     pub(crate) fn of(error: &reqwest::Error) -> Self {
-        if error.is_connect() && !error.is_timeout() {
+        if crate::certificate::refused(error).is_some() {
+            TransportFailure::Certificate
+        } else if error.is_connect() && !error.is_timeout() {
             TransportFailure::Connect
         } else {
             TransportFailure::Other
@@ -299,6 +306,17 @@ mod tests {
             policy.decide(other, false, 1),
             Decision::GiveUp(GiveUp::NotRetryable)
         );
+    }
+
+    #[test]
+    fn a_refused_certificate_is_never_retried_even_for_a_get() {
+        let certificate = Outcome::Transport(TransportFailure::Certificate);
+        for idempotent in [true, false] {
+            assert_eq!(
+                RetryPolicy::default().decide(certificate, idempotent, 1),
+                Decision::GiveUp(GiveUp::NotRetryable)
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! With the `schemars` feature, every generated request and response type's JSON Schema
 //! agrees with its component schema in the spec, property by property: names, required,
-//! types, formats, enum values and references. The schemas are derived from the Rust types,
-//! so a generator regression (a dropped field, a wrong type or format, a lost enum value)
-//! fails here rather than in a consumer's validator.
+//! types, formats, enum values, references and catch-alls for unknown fields. The schemas are
+//! derived from the Rust types, so a generator regression (a dropped field, a wrong type or
+//! format, a lost enum value) fails here rather than in a consumer's validator.
 //!
 //! `cargo test --workspace` runs it: usage-report enables usage-sdk's `schemars` feature and
 //! features unify across the workspace's test build. Alone: `cargo test -p usage-sdk
@@ -193,6 +193,18 @@ impl Checker<'_> {
                 ),
             );
         }
+        // A catch-all (`additionalProperties: {}`, the rows' declared deviation) is a
+        // `#[serde(flatten)] extra` map: the derived schema must accept any other field too.
+        if spec.get("additionalProperties") == Some(&Value::Object(Map::new())) {
+            match ours.get("additionalProperties") {
+                Some(Value::Bool(true)) => {}
+                Some(Value::Object(any)) if any.is_empty() => {}
+                other => self.problem(
+                    at,
+                    format!("additionalProperties: spec {{}}, type {other:?}"),
+                ),
+            }
+        }
         for (name, property) in properties {
             if let Some(our_property) = our_properties.get(name) {
                 self.check(&format!("{at}.{name}"), property, our_property);
@@ -333,8 +345,8 @@ fn each_generated_type_schema_agrees_with_the_spec_property_by_property() {
 #[test]
 fn a_dropped_property_or_enum_value_is_caught() {
     // The checker itself, through the same function as the test above: a spec with one more
-    // property and one more enum value than the generated types must be reported, or the
-    // test above proves nothing.
+    // property, one more enum value and one more catch-all than the generated types must be
+    // reported, or the test above proves nothing.
     let mut spec = spec();
     let schemas = &mut spec["components"]["schemas"];
     schemas["Cursors"]["properties"]["extra"] = serde_json::json!({"type": "string"});
@@ -342,6 +354,8 @@ fn a_dropped_property_or_enum_value_is_caught() {
         .as_array_mut()
         .unwrap()
         .push("Quarter".into());
+    // A catch-all the spec declares where the type has none (Limit keeps no unknown fields).
+    schemas["Limit"]["additionalProperties"] = serde_json::json!({});
     let problems = disagreements(&spec);
     assert!(
         problems
@@ -353,6 +367,12 @@ fn a_dropped_property_or_enum_value_is_caught() {
         problems
             .iter()
             .any(|p| p.contains("granularity") && p.contains("Quarter")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("Limit") && p.contains("additionalProperties")),
         "{problems:?}"
     );
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::json::{self, Json, Object};
 use crate::regen::{self, Outcome, Workspace};
+use crate::upstream::adjustments::DEVIATION_KEY;
 use crate::upstream::compare::{self, Finding};
 use crate::upstream::convert::{self, Converted, Source};
 use crate::upstream::{self, ImportError};
@@ -420,6 +421,42 @@ fn a_removed_lifted_property_is_breaking_and_its_adjustment_is_reported() {
         [
             "declared adjustment not applied (lift ApiUsageQueryResult.queryStatus into component \
           QueryStatus): ApiUsageQueryResult has no property queryStatus"
+        ]
+    );
+}
+
+#[test]
+fn the_rows_keep_unknown_fields_and_an_upstream_that_closes_them_is_reported() {
+    let spec = json::parse(&checked_in_spec()).unwrap();
+    for name in [
+        "OrganizationPublicApiUsage",
+        "ApiUsageRow",
+        "DomainEntityRef",
+    ] {
+        let schema = spec
+            .at(&["components", "schemas", name])
+            .and_then(Json::as_object)
+            .unwrap();
+        assert_eq!(
+            schema.get("additionalProperties").map(Json::to_pretty),
+            Some("{}".to_string()),
+            "{name}"
+        );
+        assert!(schema.contains_key(DEVIATION_KEY), "{name}");
+    }
+    let (_, findings, converted) = import_mutated(|s| {
+        object(s, &["definitions", "ApiUsageRow"]).insert("additionalProperties", false);
+    });
+    assert_eq!(
+        breaking(&findings),
+        ["ApiUsageRow: additionalProperties changed from {} to false"]
+    );
+    assert_eq!(
+        converted.warnings,
+        [
+            "declared adjustment not applied (set ApiUsageRow.additionalProperties to {} (keep \
+          unknown fields)): the upstream now declares ApiUsageRow.additionalProperties; check \
+          whether this deviation is still needed"
         ]
     );
 }

@@ -500,6 +500,7 @@ pub(crate) fn run(
                     status429: metric(Metric::Status429, c.status429),
                     status500: metric(Metric::Status500, c.status500),
                     template_uri: key.template_uri.map(str::to_string),
+                    extra: Default::default(),
                 })
             } else {
                 let oauth_client =
@@ -511,6 +512,7 @@ pub(crate) fn run(
                                 .map(|id| format!("/api/v2/oauth/clients/{id}")),
                             id: key.client_id,
                             name: key.client_name,
+                            extra: Default::default(),
                         }
                     });
                 // Client-credentials traffic has no user.
@@ -520,6 +522,7 @@ pub(crate) fn run(
                     .map(|id| UserReference {
                         self_uri: Some(format!("/api/v2/users/{id}")),
                         id: Some(id),
+                        extra: Default::default(),
                     });
                 serde_json::to_value(OrganizationPublicApiUsage {
                     date: key.date.map(UsageDate::from),
@@ -534,6 +537,7 @@ pub(crate) fn run(
                     status500: metric(Metric::Status500, c.status500),
                     template_uri: key.template_uri.map(str::to_string),
                     user,
+                    extra: Default::default(),
                 })
             };
             value.unwrap_or(Value::Null)

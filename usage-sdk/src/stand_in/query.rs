@@ -357,6 +357,7 @@ pub(crate) fn run(
                     status429: metric(Metric::Status429, c.status429),
                     requests: metric(Metric::Requests, c.requests()),
                     date: bucket.map(|d| d.and_time(NaiveTime::MIN).and_utc().into()),
+                    extra: Default::default(),
                 }
             },
         )

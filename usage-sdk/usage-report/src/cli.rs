@@ -23,6 +23,9 @@ Configuration (environment):
   A complete configuration is a region or base URL plus id and secret, or a token.
   With no GENESYSCLOUD_* variable set at all (or with --demo) the report runs against a
   local stand-in with seeded demo data and says so. Anything in between is an error.
+  USAGE_SDK_CA_FILE                a PEM file of CA certificates trusted in addition to the
+                                   system's (a TLS-inspecting proxy's CA, say); not a
+                                   GENESYSCLOUD_* variable, so it alone keeps demo mode
 
 Exit codes: 0 success, 1 API or query error (or deadline passed), 2 bad options or
 configuration, 130 interrupted.";

@@ -218,7 +218,7 @@ where
     // end is reported as such (with its last status) rather than as a bare timeout.
     let poll = poll.clone().with_deadline(limits.remaining());
     let waited = limits
-        .run(
+        .run_wait(
             async {
                 client
                     .wait_observed(&job, &poll, |event| {

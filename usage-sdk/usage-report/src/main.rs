@@ -89,10 +89,31 @@ impl Limits<'_> {
         step: impl Future<Output = Result<T, Exit>>,
         doing: impl FnOnce() -> String,
     ) -> Result<T, Exit> {
+        self.run_until(self.deadline, step, doing).await
+    }
+
+    /// Like [`run`](Self::run), for a waiter given [`remaining`](Self::remaining) as its own
+    /// deadline: its deadline error (with the last status) comes first, and the run's
+    /// deadline ends the step only if the waiter overran by a second (its last poll's grace).
+    pub(crate) async fn run_wait<T>(
+        &mut self,
+        step: impl Future<Output = Result<T, Exit>>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<T, Exit> {
+        let at = self.deadline + std::time::Duration::from_secs(1);
+        self.run_until(at, step, doing).await
+    }
+
+    async fn run_until<T>(
+        &mut self,
+        at: tokio::time::Instant,
+        step: impl Future<Output = Result<T, Exit>>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<T, Exit> {
         tokio::select! {
             done = step => done,
             _ = &mut *self.interrupted => Err(Exit::interrupted(format!("interrupted while {}", doing()))),
-            () = tokio::time::sleep_until(self.deadline) => Err(Exit::failed(format!(
+            () = tokio::time::sleep_until(at) => Err(Exit::failed(format!(
                 "the --timeout of {} s passed while {}",
                 self.timeout.as_secs(),
                 doing()
@@ -351,7 +372,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
     let progress = std::io::stderr().is_terminal() && !logging::verbose(cli.verbose);
     let poll = poll.with_deadline(limits.remaining());
     let waited = limits
-        .run(
+        .run_wait(
             async {
                 client
                     .wait_observed(&execution, &poll, |event| {

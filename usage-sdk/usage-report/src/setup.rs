@@ -4,7 +4,8 @@
 //! `GENESYSCLOUD_*` variable is present at all, or with `--demo`. A variable that is present
 //! but empty counts as present: a CI job exporting secrets that are missing must fail, not
 //! report on made-up data. Anything short of a complete configuration is an error naming
-//! what is missing.
+//! what is missing. `USAGE_SDK_CA_FILE` (extra trusted CAs, read by `Config::from_env`) is
+//! not a `GENESYSCLOUD_*` variable and plays no part in that decision.
 
 /// The variables `usage_sdk::Config::from_lookup` reads.
 pub const REGION: &str = "GENESYSCLOUD_REGION";
@@ -89,6 +90,23 @@ mod tests {
     #[test]
     fn nothing_set_means_demo() {
         assert_eq!(decide(&vars(&[("HOME", "/root")])), Ok(Source::Demo));
+    }
+
+    #[test]
+    fn the_ca_file_variable_alone_is_not_a_genesys_configuration() {
+        // USAGE_SDK_CA_FILE is read by Config::from_env, but only GENESYSCLOUD_* decide.
+        assert_eq!(
+            decide(&vars(&[("USAGE_SDK_CA_FILE", "/etc/proxy-ca.pem")])),
+            Ok(Source::Demo)
+        );
+        assert_eq!(
+            decide(&vars(&[
+                ("USAGE_SDK_CA_FILE", "/etc/proxy-ca.pem"),
+                (API_REGION, "https://api.example.com"),
+                (ACCESS_TOKEN, "t"),
+            ])),
+            Ok(Source::Configured)
+        );
     }
 
     #[test]

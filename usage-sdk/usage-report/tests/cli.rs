@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use usage_sdk::stand_in::{Route, RunningStandIn, StandIn};
+use usage_sdk_tls_proxy::{Alpn, Handshake, TestCa, TlsProxy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
 
@@ -806,4 +807,149 @@ async fn an_allowance_forecast_goes_to_stderr_so_csv_stays_csv() {
     assert!(run.stdout.lines().count() > 1, "{}", run.stdout);
     assert!(!run.stdout.contains("Allowance"), "{}", run.stdout);
     assert!(run.stderr.contains("Allowance forecast"), "{}", run.stderr);
+}
+
+/// A row as a newer Genesys might send it: a status class, an object and a nested attribute
+/// this SDK's spec does not name.
+fn job_row_with_new_fields() -> serde_json::Value {
+    serde_json::json!({
+        "date": "2026-11-01",
+        "httpMethod": "GET",
+        "templateUri": "/api/v2/users",
+        "requestCount": 12,
+        "status200": 11,
+        "status418": 1,
+        "brandNewField": {"unit": "tokens", "values": [1, 2.5, "three", null]},
+        "oauthClient": {"id": "c-1", "name": "Reporting bot", "division": {"id": "d-1"}}
+    })
+}
+
+fn legacy_row_with_new_fields() -> serde_json::Value {
+    serde_json::json!({
+        "clientId": "c-1",
+        "clientName": "Reporting bot",
+        "requests": 3,
+        "status200": 2,
+        "status418": 1,
+        "brandNewField": {"unit": "tokens", "value": 7},
+        "date": "2026-11-01T00:00:00Z"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_keeps_fields_the_spec_does_not_name_exactly_as_the_api_sent_them() {
+    let base =
+        loopback_api(
+            |method, target| match (method, target.split('?').next().unwrap_or("")) {
+                ("POST", "/api/v2/usage/aggregates/query/jobs") => {
+                    (202, r#"{"id":"job-1"}"#.into())
+                }
+                ("GET", "/api/v2/usage/aggregates/query/jobs/job-1") => {
+                    let body = serde_json::json!({"queryStatus": "Succeeded",
+                                          "entities": [job_row_with_new_fields()]});
+                    (200, body.to_string())
+                }
+                ("POST", "/api/v2/usage/query") => (
+                    202,
+                    r#"{"executionId":"e-1","resultsUri":"/api/v2/usage/query/e-1/results"}"#
+                        .into(),
+                ),
+                ("GET", "/api/v2/usage/query/e-1/results") => {
+                    let body = serde_json::json!({"queryStatus": "Complete",
+                                          "results": [legacy_row_with_new_fields()]});
+                    (200, body.to_string())
+                }
+                _ => (
+                    404,
+                    r#"{"message":"no such route","code":"not.found","status":404}"#.into(),
+                ),
+            },
+        );
+    let env = vec![
+        ("GENESYSCLOUD_API_REGION", base),
+        ("GENESYSCLOUD_ACCESS_TOKEN", "a-token".to_string()),
+    ];
+    let cases = [
+        (
+            &["--format", "json", "--days", "3"][..],
+            job_row_with_new_fields(),
+        ),
+        (
+            &["--api", "legacy", "--format", "json", "--days", "3"][..],
+            legacy_row_with_new_fields(),
+        ),
+    ];
+    for (args, row) in cases {
+        let run = run(args, &env).await;
+        run.assert_code(0);
+        let written: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON array");
+        assert_eq!(written, serde_json::json!([row]), "{args:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_runs_over_tls_trusting_usage_sdk_ca_file_and_refuses_an_unknown_ca() {
+    let api = stand_in(23, Duration::from_millis(100)).await;
+    let ca = TestCa::new();
+    let ca_file = std::env::temp_dir().join(format!("usage-report-{}-ca.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let args = ["--format", "csv", "--days", "3", "--page-size", "2"];
+    let sorted = |csv: &str| {
+        let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    // The same report over plain HTTP, as the reference.
+    let plain = run(&args, &configured_for(&api)).await;
+    plain.assert_code(0);
+    let rows = plain.stdout.lines().count() - 1;
+    assert!(rows > 4, "several pages of 2: {rows} rows");
+
+    for alpn in [Alpn::PrefersHttp2, Alpn::Http11Only] {
+        let proxy = TlsProxy::start(api.local_addr(), &ca.loopback_leaf(), alpn).await;
+        let mut env = configured_for(&api);
+        env.retain(|(name, _)| *name != "GENESYSCLOUD_API_REGION");
+        env.push(("GENESYSCLOUD_API_REGION", proxy.base_url()));
+        let trusting = [
+            env.clone(),
+            vec![("USAGE_SDK_CA_FILE", ca_file.to_str().unwrap().to_string())],
+        ]
+        .concat();
+
+        let tls = run(&args, &trusting).await;
+        tls.assert_code(0);
+        assert!(!tls.stderr.contains("DEMO DATA"), "{}", tls.stderr);
+        assert_eq!(
+            sorted(&tls.stdout),
+            sorted(&plain.stdout),
+            "{alpn:?}: all rows"
+        );
+        let handshakes = proxy.handshakes();
+        assert!(
+            !handshakes.is_empty()
+                && handshakes
+                    .iter()
+                    .all(|h| *h == Handshake::Completed(Some("http/1.1".into()))),
+            "{alpn:?}: {handshakes:?}"
+        );
+
+        // Without the CA file the proxy's certificate is refused: once, saying why and how.
+        let before = proxy.connections();
+        let refused = run(&args, &env).await;
+        refused.assert_code(1);
+        assert_eq!(refused.stdout, "");
+        assert!(
+            refused.stderr.contains("unknown issuer")
+                && refused.stderr.contains("USAGE_SDK_CA_FILE"),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(
+            proxy.connections(),
+            before + 1,
+            "not retried: {}",
+            refused.stderr
+        );
+    }
+    let _ = std::fs::remove_file(&ca_file);
 }

@@ -24,6 +24,11 @@ pub enum Change {
         schema: &'static str,
         property: &'static str,
     },
+    /// Sets `schema.additionalProperties` to `{}` (any JSON value) where upstream leaves it out.
+    /// The two mean the same to a validator, but typify generates a catch-all
+    /// `#[serde(flatten)] extra` map only for `{}` (not for an absent or `true` schema), so the
+    /// type keeps and writes back the fields this spec does not name instead of dropping them.
+    KeepUnknownFields { schema: &'static str },
     /// Sets `info.title`. The reason may contain `{upstream_title}`, replaced by the upstream
     /// title as far as it is known.
     Retitle { title: &'static str },
@@ -95,6 +100,54 @@ pub const ADJUSTMENTS: &[Adjustment] = &[
         reason: "Upstream declares additionalProperties {type: string}; values are accepted as any JSON value, as the Go SDK does (map[string]interface{}), so a non-string parameter never breaks error parsing.",
     },
     Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "OrganizationPublicApiUsageResultsResponse",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "OrganizationPublicApiUsage",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "ClientPublicApiUsageResultsResponse",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "ClientPublicApiUsage",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "DomainEntityRef",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "UserReference",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "ApiUsageQueryResult",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "ApiUsageRow",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
         change: Change::Retitle {
             title: "Genesys Cloud Usage API (all eleven Usage operations)",
         },
@@ -105,6 +158,8 @@ pub const ADJUSTMENTS: &[Adjustment] = &[
 const JOB_STATUS_REASON: &str = "Named component for the inline enums queryStatus of OrganizationPublicApiUsageResultsResponse and ClientPublicApiUsageResultsResponse (identical upstream), so the generator can replace them with one open enum that keeps statuses this SDK does not know.";
 
 const ROW_METHOD_REASON: &str = "Named component for the inline enums httpMethod of OrganizationPublicApiUsage and ClientPublicApiUsage (identical upstream), so the generator can replace them with one open enum: a row may carry a method the enum does not list (simple search already lists CONNECT, OPTIONS and TRACE).";
+
+const KEEP_UNKNOWN_FIELDS_REASON: &str = "Upstream leaves additionalProperties out (any field allowed); {} says the same, and makes the generator give the type a catch-all map, so fields of rows and results this spec does not name yet (a new metric, say) are kept and written back as received instead of dropped.";
 
 /// The title of the full upstream document. Third-party slices rewrite it (their provenance
 /// says so), so for a slice this is what the reason names.
@@ -148,6 +203,9 @@ pub fn describe(change: &Change) -> String {
         } => format!("lift {schema}.{property} into component {name}"),
         Change::RelaxAdditionalProperties { schema, property } => {
             format!("relax {schema}.{property}.additionalProperties to {{}}")
+        }
+        Change::KeepUnknownFields { schema } => {
+            format!("set {schema}.additionalProperties to {{}} (keep unknown fields)")
         }
         Change::Retitle { .. } => "rewrite info.title".to_string(),
     }
@@ -215,6 +273,19 @@ fn apply_one(
             }
             prop.insert("additionalProperties", Object::new());
             prop.insert(DEVIATION_KEY, adjustment.reason);
+        }
+        Change::KeepUnknownFields { schema } => {
+            let object = schemas
+                .get_mut(schema)
+                .and_then(Json::as_object_mut)
+                .ok_or_else(|| format!("the upstream has no definition {schema}"))?;
+            if object.contains_key("additionalProperties") {
+                return Err(format!(
+                    "the upstream now declares {schema}.additionalProperties; check whether this deviation is still needed"
+                ));
+            }
+            object.insert("additionalProperties", Object::new());
+            object.insert(DEVIATION_KEY, adjustment.reason);
         }
         Change::Retitle { title } => {
             info.insert("title", *title);
