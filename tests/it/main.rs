@@ -36,6 +36,6 @@ mod security;
 mod stand_in;
 mod stand_in_jobs;
 mod support;
-mod unknown_fields;
 mod tls;
+mod unknown_fields;
 mod waiting;
