@@ -33,10 +33,7 @@ async fn a_401_renews_the_token_once_and_retries_once() {
     })
     .await;
     let client = scripted_client(&server, &ManualClock::new());
-    client
-        .submit_organization_query(&org_query())
-        .await
-        .unwrap();
+    client.submit(&org_query()).await.unwrap();
     assert_eq!(client.token_requests(), 2);
     let posts = server.requests_to("POST", ORG_QUERY);
     let sent: Vec<_> = posts
@@ -73,10 +70,7 @@ async fn a_second_401_is_returned_not_retried_forever() {
     })
     .await;
     let client = scripted_client(&server, &ManualClock::new());
-    let err = client
-        .submit_organization_query(&org_query())
-        .await
-        .unwrap_err();
+    let err = client.submit(&org_query()).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(server.requests_to("POST", ORG_QUERY).len(), 2);
     // Both sends count, the resend after the renewal included.
@@ -96,7 +90,7 @@ async fn fifty_concurrent_calls_on_a_cold_client_make_one_token_request() {
     let execution = usage_sdk::Execution::organization(ExecutionId::new(EXECUTION_ID).unwrap());
     let calls = (0..50).map(|_| {
         let (client, execution) = (client.clone(), execution.clone());
-        tokio::spawn(async move { client.fetch_results(&execution).await })
+        tokio::spawn(async move { client.fetch_page(&execution, None).await })
     });
     for call in calls.collect::<Vec<_>>() {
         call.await.unwrap().unwrap();
@@ -115,13 +109,13 @@ async fn token_is_renewed_before_it_expires() {
     let clock = ManualClock::new();
     let client = scripted_client(&server, &clock);
     let execution = usage_sdk::Execution::organization(ExecutionId::new(EXECUTION_ID).unwrap());
-    client.fetch_results(&execution).await.unwrap();
+    client.fetch_page(&execution, None).await.unwrap();
     clock.advance(Duration::from_secs(530));
-    client.fetch_results(&execution).await.unwrap();
+    client.fetch_page(&execution, None).await.unwrap();
     assert_eq!(client.token_requests(), 1, "still well within the lifetime");
     // 600 s lifetime, renewed 60 s early.
     clock.advance(Duration::from_secs(15));
-    client.fetch_results(&execution).await.unwrap();
+    client.fetch_page(&execution, None).await.unwrap();
     assert_eq!(client.token_requests(), 2);
     let auth: Vec<_> = server
         .requests_to("GET", ORG_RESULTS)
@@ -136,12 +130,13 @@ async fn expire_tokens_mid_wait_costs_one_401_and_one_renewal() {
     let si = start(stand_in()).await;
     let client = si_client(&si, &ManualClock::new());
     let execution = client
-        .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
+        .oauth_client(&demo())
+        .submit(&OAuthClientQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
     si.expire_tokens();
 
-    let report = client.wait_for(&execution).await.unwrap();
+    let report = client.wait(&execution).report().await.unwrap();
 
     assert_eq!(report.rows.len(), 1);
     let stats = si.stats();
@@ -163,12 +158,12 @@ async fn an_expired_static_access_token_surfaces_as_a_401_with_its_code() {
             .clock(Arc::new(clock.clone())),
     );
     let execution = client
-        .submit_organization_query(&OrganizationQuery::builder(week()).build().unwrap())
+        .submit(&OrganizationQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
     si.expire_tokens();
 
-    let err = client.fetch_results(&execution).await.unwrap_err();
+    let err = client.fetch_page(&execution, None).await.unwrap_err();
 
     assert_api_error(
         &err,
@@ -202,7 +197,7 @@ async fn a_token_with_an_absurd_lifetime_is_used_without_overflowing_the_clock()
     let clock = ManualClock::new();
     let client = build(config(&server.base_url, &clock).client_credentials("bot", SECRET));
     for _ in 0..3 {
-        let (result, _) = bounded(client.fetch_results(&org_execution())).await;
+        let (result, _) = bounded(client.fetch_page(&org_execution(), None)).await;
         assert_eq!(result.unwrap().query_status, Some(QueryStatus::Running));
     }
     // expires_in 0 is renewed on the next call; u64::MAX seconds is kept (and never overflows).
@@ -236,7 +231,7 @@ async fn token_endpoint_errors_surface_error_and_description() {
     })
     .await;
     let err = scripted_client(&server, &ManualClock::new())
-        .submit_organization_query(&org_query())
+        .submit(&org_query())
         .await
         .unwrap_err();
     let Error::Auth(usage_sdk::AuthError::Rejected {
@@ -279,7 +274,7 @@ async fn a_token_endpoint_that_is_down_gives_auth_errors_within_the_retry_rules(
                 .token_url(format!("{}/{path}/oauth/token", server.base_url)),
         );
         let before = server.requests().len();
-        let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+        let (result, took) = bounded(client.fetch_page(&org_execution(), None)).await;
         let err = result.unwrap_err();
         let sent = server.requests().len() - before;
         match path {
@@ -325,7 +320,7 @@ async fn a_token_response_with_the_wrong_shape_is_malformed_and_never_quoted() {
     for _ in 0..count {
         let clock = ManualClock::new();
         let client = build(config(&server.base_url, &clock).client_credentials("bot", SECRET));
-        let (result, _) = bounded(client.fetch_results(&org_execution())).await;
+        let (result, _) = bounded(client.fetch_page(&org_execution(), None)).await;
         let err = result.unwrap_err();
         assert!(
             matches!(&err, Error::Auth(AuthError::Malformed { .. })),

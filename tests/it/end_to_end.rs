@@ -57,9 +57,8 @@ async fn organization_query_submits_once_polls_once_and_returns_rows_that_add_up
         .build()
         .unwrap();
 
-    let daily = client.organization_usage(&query).await.unwrap();
+    let daily = client.rows(&query).report().await.unwrap();
 
-    assert_eq!(daily.polls, 1);
     assert_eq!(clock.sleeps(), secs(&[1]), "first poll a second after");
     let stats = si.stats();
     assert_eq!(stats.requests_to(Route::Token), 1);
@@ -107,13 +106,14 @@ async fn organization_query_submits_once_polls_once_and_returns_rows_that_add_up
 
     // Without a granularity: no date, and each client's total is its daily rows summed.
     let totals = client
-        .organization_usage(
+        .rows(
             &OrganizationQuery::builder(week())
                 .group_by([GroupBy::OAuthClientId])
                 .metrics([Metric::Requests, Metric::Status429])
                 .build()
                 .unwrap(),
         )
+        .report()
         .await
         .unwrap();
     let mut summed = BTreeMap::new();
@@ -145,12 +145,13 @@ async fn client_query_covers_only_that_client_and_matches_the_organization_view(
         .build()
         .unwrap();
 
-    let report = client.oauth_client_usage(&demo(), &query).await.unwrap();
-
+    let execution = client.oauth_client(&demo()).submit(&query).await.unwrap();
     assert_eq!(
-        report.execution.scope,
+        execution.scope,
         usage_sdk::ExecutionScope::OAuthClient(demo())
     );
+    let report = client.wait(&execution).report().await.unwrap();
+
     assert!(!report.rows.is_empty());
     let mut pairs = BTreeSet::new();
     for row in &report.rows {
@@ -175,7 +176,8 @@ async fn client_query_covers_only_that_client_and_matches_the_organization_view(
 
     // The same week seen by the organization: the demo client's row has the same total.
     let org = client
-        .organization_usage(&OrganizationQuery::builder(week()).build().unwrap())
+        .rows(&OrganizationQuery::builder(week()).build().unwrap())
+        .report()
         .await
         .unwrap();
     let demo_row = org
@@ -193,10 +195,17 @@ async fn client_usage_summary_sends_days_and_equals_a_client_query_over_the_last
     let si = start(stand_in()).await;
     let client = si_client(&si, &ManualClock::new());
 
-    let week = client
-        .oauth_client_usage_summary(&demo(), Days::new(7).unwrap())
+    let summary = client
+        .oauth_client(&demo())
+        .submit(&Days::new(7).unwrap())
         .await
         .unwrap();
+    assert_eq!(
+        summary.scope,
+        usage_sdk::ExecutionScope::OAuthClient(demo()),
+        "summary results come from the client results endpoint"
+    );
+    let week = client.wait(&summary).report().await.unwrap();
 
     assert_eq!(
         week.rows.len(),
@@ -209,27 +218,25 @@ async fn client_usage_summary_sends_days_and_equals_a_client_query_over_the_last
     assert_eq!(row.client_id.as_deref(), Some(DEMO_CLIENT_ID));
     assert_eq!(row.client_name.as_deref(), Some(DEMO_CLIENT_NAME));
     assert_eq!(row.date, None);
-    assert_eq!(
-        week.execution.scope,
-        usage_sdk::ExecutionScope::OAuthClient(demo()),
-        "summary results come from the client results endpoint"
-    );
 
     // ?days=7 means the seven full UTC days before today.
     let noon = today().and_hms_opt(12, 0, 0).unwrap().and_utc();
     let same = client
-        .oauth_client_usage(
-            &demo(),
+        .oauth_client(&demo())
+        .rows(
             &OAuthClientQuery::builder(Interval::last_full_days_before(7, noon).unwrap())
                 .build()
                 .unwrap(),
         )
+        .report()
         .await
         .unwrap();
     assert_eq!(same.rows, week.rows);
 
     let month = client
-        .oauth_client_usage_summary(&demo(), Days::new(30).unwrap())
+        .oauth_client(&demo())
+        .rows(&Days::new(30).unwrap())
+        .report()
         .await
         .unwrap();
     assert!(
@@ -250,16 +257,17 @@ async fn fetch_results_reads_each_results_endpoint_once_and_executions_are_scope
     let clock = ManualClock::new();
     let client = si_client(&si, &clock);
     let org = client
-        .submit_organization_query(&OrganizationQuery::builder(week()).build().unwrap())
+        .submit(&OrganizationQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
     let own = client
-        .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
+        .oauth_client(&demo())
+        .submit(&OAuthClientQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
 
-    let org_result = client.fetch_results(&org).await.unwrap();
-    let own_result = client.fetch_results(&own).await.unwrap();
+    let org_result = client.fetch_page(&org, None).await.unwrap();
+    let own_result = client.fetch_page(&own, None).await.unwrap();
 
     assert_eq!(org_result.query_status, Some(QueryStatus::Complete));
     assert!(org_result.results.len() > 1);
@@ -281,7 +289,7 @@ async fn fetch_results_reads_each_results_endpoint_once_and_executions_are_scope
     ];
     let mut errors = Vec::new();
     for execution in &crossed {
-        errors.push(client.fetch_results(execution).await.unwrap_err());
+        errors.push(client.fetch_page(execution, None).await.unwrap_err());
     }
     assert_api_error(
         &errors[0],
@@ -299,10 +307,10 @@ async fn fetch_results_reads_each_results_endpoint_once_and_executions_are_scope
     // Still computing: one fetch says Running with no rows, and nothing waits.
     si.set_execution_time(Duration::from_secs(60));
     let slow = client
-        .submit_organization_query(&OrganizationQuery::builder(week()).build().unwrap())
+        .submit(&OrganizationQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
-    let running = client.fetch_results(&slow).await.unwrap();
+    let running = client.fetch_page(&slow, None).await.unwrap();
     assert_eq!(running.query_status, Some(QueryStatus::Running));
     assert!(running.results.is_empty());
     assert!(clock.sleeps().is_empty());
@@ -317,19 +325,20 @@ async fn ids_unknown_to_the_server_are_404_not_found_and_nothing_waits() {
     let unknown = OAuthClientId::new(UNKNOWN_CLIENT).unwrap();
 
     let submit = client
-        .submit_oauth_client_query(
-            &unknown,
-            &OAuthClientQuery::builder(week()).build().unwrap(),
-        )
+        .oauth_client(&unknown)
+        .submit(&OAuthClientQuery::builder(week()).build().unwrap())
         .await
         .unwrap_err();
     let summary = client
-        .oauth_client_usage_summary(&unknown, Days::default())
+        .oauth_client(&unknown)
+        .rows(&Days::default())
+        .report()
         .await
         .unwrap_err();
     let execution = ExecutionId::new("5b0e8a61-1c4e-4d7a-9d9b-000000000404").unwrap();
     let resume = client
-        .resume_organization_query(execution.clone())
+        .wait(&Execution::organization(execution.clone()))
+        .report()
         .await
         .unwrap_err();
 
@@ -355,6 +364,10 @@ async fn ids_unknown_to_the_server_are_404_not_found_and_nothing_waits() {
         "a 404 ends the wait"
     );
     assert_eq!(api_requests(&si), 3, "4xx are not retried");
-    assert_eq!(clock.sleeps(), secs(&[1]), "the resumed poll's wait only");
+    assert!(
+        clock.sleeps().is_empty(),
+        "a resumed handle is polled at once: {:?}",
+        clock.sleeps()
+    );
     assert_secret_free(&si, &[&submit, &summary, &resume]).await;
 }

@@ -427,9 +427,9 @@ async fn hostile_bodies_through_the_client_end_in_a_value_or_a_typed_error() {
         let client = client(&format!("{}/c{case}", server.base_url), case % 2 == 0);
         let call = async {
             if case % 3 == 0 {
-                client.submit_organization_query(&query).await.map(drop)
+                client.submit(&query).await.map(drop)
             } else {
-                client.fetch_results(&execution).await.map(drop)
+                client.fetch_page(&execution, None).await.map(drop)
             }
         };
         let result = tokio::time::timeout(Duration::from_secs(10), call)
@@ -508,7 +508,7 @@ async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
     let client = build(config(&server.base_url, &clock));
     let execution = |id: &str| Execution::organization(ExecutionId::new(id).unwrap());
 
-    let (html, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (html, took) = bounded(client.submit(&org_query())).await;
     let err = html.unwrap_err();
     let Error::Decode(decode) = &err else {
         panic!("{err:?}")
@@ -523,7 +523,7 @@ async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
         took,
     );
 
-    let (truncated, took) = bounded(client.fetch_results(&org_execution())).await;
+    let (truncated, took) = bounded(client.fetch_page(&org_execution(), None)).await;
     let err = truncated.unwrap_err();
     assert!(
         matches!(&err, Error::Decode(d) if d.status == 200
@@ -532,7 +532,7 @@ async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
     );
     report("200 with truncated JSON (GET)", "Decode (EOF)", 1, took);
 
-    let (utf8, took) = bounded(client.fetch_results(&execution("utf8"))).await;
+    let (utf8, took) = bounded(client.fetch_page(&execution("utf8"), None)).await;
     let err = utf8.unwrap_err();
     assert!(
         matches!(&err, Error::Decode(d) if d.status == 200),
@@ -546,7 +546,7 @@ async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
         took,
     );
 
-    let (utf8_error, took) = bounded(client.fetch_results(&execution("utf8-error"))).await;
+    let (utf8_error, took) = bounded(client.fetch_page(&execution("utf8-error"), None)).await;
     assert!(
         matches!(&utf8_error, Err(Error::Api(api)) if api.status == 500 && api.body.is_none()),
         "{utf8_error:?}"
@@ -558,7 +558,7 @@ async fn truncated_json_html_and_invalid_utf8_are_decode_or_api_errors() {
         took,
     );
 
-    let (odd_header, took) = bounded(client.fetch_results(&execution("odd-header"))).await;
+    let (odd_header, took) = bounded(client.fetch_page(&execution("odd-header"), None)).await;
     let result = odd_header.unwrap();
     assert_eq!(result.query_status, Some(QueryStatus::Running));
     report(

@@ -40,10 +40,10 @@ async fn all_org_rows(
     clock: &ManualClock,
 ) -> Vec<OrganizationPublicApiUsage> {
     build(config(&server.base_url, clock))
-        .organization_aggregates(&org_query(10))
+        .rows(&org_query(10))
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap()
 }
@@ -146,19 +146,16 @@ async fn an_organization_job_is_submitted_polled_and_read_to_the_last_row_of_the
 async fn the_stream_fetches_a_page_only_when_its_rows_are_wanted() {
     let server = ScriptedServer::start(job_flow(25, 0)).await;
     let client = build(config(&server.base_url, &ManualClock::new()));
-    let mut rows = client
-        .organization_aggregates(&org_query(10))
-        .await
-        .unwrap();
+    let mut rows = client.rows(&org_query(10)).await.unwrap();
     for _ in 0..10 {
-        rows.next_row().await.unwrap().unwrap();
+        rows.try_next().await.unwrap().unwrap();
     }
     assert_eq!(
         server.requests_to("GET", ORG_JOB).len(),
         1,
         "page 2 not yet wanted"
     );
-    rows.next_row().await.unwrap().unwrap();
+    rows.try_next().await.unwrap().unwrap();
     assert_eq!(server.requests_to("GET", ORG_JOB).len(), 2);
     drop(rows);
     // Time for any prefetch running in the background to reach the server.
@@ -210,7 +207,7 @@ async fn a_failed_job_carries_its_error_body_and_a_cancelled_job_is_its_own_erro
     })
     .await;
     let err = build(config(&failed.base_url, &ManualClock::new()))
-        .organization_aggregates(&org_query(10))
+        .rows(&org_query(10))
         .await
         .unwrap_err();
     let Error::JobFailed { job_id, error_body } = &err else {
@@ -230,7 +227,7 @@ async fn a_failed_job_carries_its_error_body_and_a_cancelled_job_is_its_own_erro
     })
     .await;
     let err = build(config(&cancelled.base_url, &ManualClock::new()))
-        .organization_aggregates(&org_query(10))
+        .rows(&org_query(10))
         .await
         .unwrap_err();
     assert!(
@@ -252,16 +249,15 @@ async fn an_unknown_job_status_is_not_finished_and_a_deadline_keeps_the_job_id_f
     .await;
     let clock = ManualClock::new();
     let client = build(config(&server.base_url, &clock));
-    let job = client
-        .submit_organization_job(&org_query(10))
-        .await
-        .unwrap();
+    let job = client.submit(&org_query(10)).await.unwrap();
     let policy = PollPolicy::default()
         .with_jitter(false)
         .with_deadline(Duration::from_secs(10));
     let mut seen = Vec::new();
     let err = client
-        .job_rows_observed(&job, &policy, |event| seen.push(event.status.cloned()))
+        .wait_observed(&job, &policy, |event| {
+            seen.push(event.status.map(str::to_string))
+        })
         .await
         .unwrap_err();
     let Error::JobDeadlineExceeded {
@@ -279,10 +275,10 @@ async fn an_unknown_job_status_is_not_finished_and_a_deadline_keeps_the_job_id_f
     // Picked up later by its id alone.
     let resumed = OrganizationJob::new(job_id.clone());
     let rows = client
-        .job_rows(&resumed)
+        .wait(&resumed)
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);
@@ -317,16 +313,16 @@ async fn an_oauth_client_job_uses_its_own_paths_and_row_type() {
         .page_size(PageSize::MAX)
         .build()
         .unwrap();
-    let job = client.submit_oauth_client_job(&id, &query).await.unwrap();
+    let job = client.oauth_client(&id).submit(&query).await.unwrap();
     assert_eq!(
         job,
         OAuthClientJob::new(id, JobId::new(JOB).unwrap()).with_page_size(PageSize::MAX)
     );
     let rows = client
-        .job_rows(&job)
+        .wait(&job)
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     assert_eq!(rows[0].organization_id.as_deref(), Some("org-1"));
@@ -411,10 +407,10 @@ async fn a_simple_search_is_polled_to_complete_and_paged_by_its_after_cursor() {
         .build()
         .unwrap();
     let rows = client
-        .simple_search(&query)
+        .rows(&query)
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     let names: Vec<&str> = rows
@@ -437,4 +433,83 @@ async fn a_simple_search_is_polled_to_complete_and_paged_by_its_after_cursor() {
         })
         .collect();
     assert_eq!(afters, [None, None, Some("c2".into()), Some("c3".into())]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles: stored as strings and resumed; the page view and a stream restarted at a cursor.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_handle_stored_as_a_string_resumes_with_its_first_poll_at_once() {
+    let server = ScriptedServer::start(job_flow(23, 2)).await;
+    let clock = ManualClock::new();
+    let client = build(config(&server.base_url, &clock));
+    let submitted = client.submit(&org_query(10)).await.unwrap();
+    let stored = submitted.to_string();
+    assert_eq!(stored, format!("aggregates-job:organization:{JOB}"));
+    assert_eq!(
+        serde_json::to_value(&submitted).unwrap(),
+        json!(format!("aggregates-job:organization:{JOB}"))
+    );
+
+    // Resumed from the string, as another process would: no wait before the first poll.
+    // The string names the operation, scope and id; the page size is the reader's choice.
+    let resumed: OrganizationJob = stored.parse().unwrap();
+    let resumed = resumed.with_page_size(PageSize::new(10).unwrap());
+    assert_eq!(resumed, submitted);
+    let rows = client
+        .wait(&resumed)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 23);
+    let polls: Vec<Duration> = clock.sleeps();
+    assert_eq!(
+        polls,
+        [1, 2].map(Duration::from_secs),
+        "polled at once, then on the schedule while Queued and Running"
+    );
+
+    // A fresh submit still waits about a second before its first poll, as Genesys asks.
+    let fresh = ManualClock::new();
+    let server = ScriptedServer::start(job_flow(3, 0)).await;
+    build(config(&server.base_url, &fresh))
+        .rows(&org_query(10))
+        .await
+        .unwrap();
+    assert_eq!(fresh.sleeps(), [Duration::from_secs(1)]);
+}
+
+#[tokio::test]
+async fn the_page_view_gives_a_cursor_that_a_new_stream_resumes_after_without_repeating_a_row() {
+    let server = ScriptedServer::start(job_flow(23, 0)).await;
+    let clock = ManualClock::new();
+    let client = build(config(&server.base_url, &clock));
+    let job = client.submit(&org_query(10)).await.unwrap();
+    let mut rows = client.wait(&job).await.unwrap();
+    let first = rows.try_next_page().await.unwrap().unwrap();
+    assert_eq!(first.rows.len(), 10);
+    let cursor = first.next.expect("more pages");
+    drop(rows);
+
+    // A checkpointing reader restarts after the cursor, in a new stream (a parsed handle).
+    let job: OrganizationJob = job.to_string().parse().unwrap();
+    let job = job.with_page_size(PageSize::new(10).unwrap());
+    let rest = client
+        .rows_after(&job, &cursor)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let uris: Vec<_> = first
+        .rows
+        .iter()
+        .chain(&rest)
+        .map(|r| r.template_uri.clone().unwrap())
+        .collect();
+    let expected: Vec<_> = (0..23).map(|n| format!("/api/v2/thing/{n}")).collect();
+    assert_eq!(uris, expected, "every row once, in order");
 }

@@ -75,7 +75,7 @@ async fn refuse_200_mb_bodies() {
 
     let default_limit = build(config(&server.base_url, &clock));
     assert_eq!(default_limit.config().max_response_size(), 128 << 20);
-    let (result, took) = bounded(default_limit.fetch_results(&org_execution())).await;
+    let (result, took) = bounded(default_limit.fetch_page(&org_execution(), None)).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::ResponseTooLarge { operation: "get_usage_query_execution_id_results", status: 200, limit, content_length: Some(MB_200) } if *limit == 128 << 20),
@@ -91,7 +91,7 @@ async fn refuse_200_mb_bodies() {
     );
 
     let one_mib = build(config(&server.base_url, &clock).max_response_size(1 << 20));
-    let (result, took) = bounded(one_mib.submit_organization_query(&org_query())).await;
+    let (result, took) = bounded(one_mib.submit(&org_query())).await;
     let err = result.unwrap_err();
     assert!(
         matches!(
@@ -117,7 +117,7 @@ async fn refuse_200_mb_bodies() {
             .client_credentials("bot", SECRET)
             .max_response_size(1 << 20),
     );
-    let (result, took) = bounded(token.fetch_results(&org_execution())).await;
+    let (result, took) = bounded(token.fetch_page(&org_execution(), None)).await;
     let err = result.unwrap_err();
     assert!(
         matches!(
@@ -192,12 +192,12 @@ async fn a_gzip_body_is_held_to_the_limit_as_it_inflates_not_as_it_travels() {
 
     // Within the limit once inflated: the body decodes, so the gzip itself is fine.
     let roomy = build(config(&server.base_url, &clock).max_response_size(16 << 20));
-    let (result, _) = bounded(roomy.fetch_results(&org_execution())).await;
+    let (result, _) = bounded(roomy.fetch_page(&org_execution(), None)).await;
     assert_eq!(result.unwrap().results[0].requests, Some(7));
 
     // Over a 1 MiB limit once inflated, though a few KiB on the wire.
     let tight = build(config(&server.base_url, &clock).max_response_size(1 << 20));
-    let (result, took) = bounded(tight.fetch_results(&org_execution())).await;
+    let (result, took) = bounded(tight.fetch_page(&org_execution(), None)).await;
     let err = result.unwrap_err();
     assert!(
         matches!(

@@ -73,7 +73,7 @@ async fn run(total: u64) {
         .metrics([Metric::Requests])
         .build()
         .unwrap();
-    let execution = client.submit_organization_query(&query).await.unwrap();
+    let execution = client.submit(&query).await.unwrap();
 
     // Warm-up: connection pool, token, allocator arenas.
     let warm_up = total / 10;
@@ -156,9 +156,9 @@ async fn drive(
                     }
                     let call = async {
                         if n % 10 == 0 {
-                            client.submit_organization_query(&query).await.map(drop)
+                            client.submit(&query).await.map(drop)
                         } else {
-                            client.fetch_results(&execution).await.map(drop)
+                            client.fetch_page(&execution, None).await.map(drop)
                         }
                     };
                     match tokio::time::timeout(Duration::from_secs(30), call).await {

@@ -34,7 +34,7 @@ async fn a_429_storm_with_retry_after_spends_the_attempt_budget_then_a_short_one
     let client = stand_in_client(&stand_in, &clock).await;
 
     stand_in.inject(Fault::RateLimited, 5);
-    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (result, took) = bounded(client.submit(&org_query())).await;
     let err = result.unwrap_err();
     let Error::Api(api) = &err else {
         panic!("{err:?}")
@@ -58,7 +58,7 @@ async fn a_429_storm_with_retry_after_spends_the_attempt_budget_then_a_short_one
 
     stand_in.reset_stats();
     stand_in.inject(Fault::RateLimited, 2);
-    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (result, took) = bounded(client.submit(&org_query())).await;
     result.unwrap();
     assert_eq!(stand_in.stats().requests_to(Route::PostUsageQuery), 3);
     assert_eq!(
@@ -81,8 +81,7 @@ async fn a_429_storm_without_retry_after_backs_off_exponentially_then_reports_42
     .await;
     let clock = ManualClock::new();
     let (result, took) =
-        bounded(build(config(&server.base_url, &clock)).submit_organization_query(&org_query()))
-            .await;
+        bounded(build(config(&server.base_url, &clock)).submit(&org_query())).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::Api(api) if api.status == 429 && api.attempts == 5 && api.retry_after.is_none()),
@@ -155,7 +154,7 @@ async fn retry_after_beyond_the_cap_or_unparsable_never_stalls_or_panics() {
             None => policy,
         };
         let client = build(config(&server.base_url, &clock).retry(policy));
-        let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+        let (result, took) = bounded(client.fetch_page(&org_execution(), None)).await;
         let err = result.unwrap_err();
         let Error::Api(api) = &err else {
             panic!("{what}: {err:?}")
@@ -218,7 +217,7 @@ async fn an_unlimited_retry_after_cap_with_a_huge_retry_after_gives_up_instead_o
                 .with_max_elapsed(Duration::MAX),
         ),
     );
-    let (result, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (result, took) = bounded(client.submit(&org_query())).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::Api(api) if api.status == 429 && api.attempts == 1),
@@ -257,7 +256,7 @@ async fn retry_after_is_waited_before_the_request_is_sent_again() {
     )
     .unwrap();
     let execution = usage_sdk::Execution::organization(ExecutionId::new(EXECUTION_ID).unwrap());
-    let result = client.fetch_results(&execution).await.unwrap();
+    let result = client.fetch_page(&execution, None).await.unwrap();
     assert_eq!(result.query_status, Some(QueryStatus::Complete));
     let gets = server.requests_to("GET", ORG_RESULTS);
     assert_eq!(gets.len(), 2);
@@ -281,7 +280,7 @@ async fn post_is_retried_after_429_and_503_with_the_server_given_waits() {
     .await;
     let clock = ManualClock::new();
     let execution = scripted_client(&server, &clock)
-        .submit_organization_query(&org_query())
+        .submit(&org_query())
         .await
         .unwrap();
     assert_eq!(execution.id.as_str(), EXECUTION_ID);
@@ -300,7 +299,7 @@ async fn bursts_of_503_are_retried_for_posts_and_gets_but_500_is_not_retried() {
     let client = stand_in_client(&stand_in, &clock).await;
 
     stand_in.inject(Fault::Unavailable, 3);
-    let (execution, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (execution, took) = bounded(client.submit(&org_query())).await;
     let execution = execution.unwrap();
     assert_eq!(stand_in.stats().requests_to(Route::PostUsageQuery), 4);
     assert_eq!(
@@ -311,21 +310,21 @@ async fn bursts_of_503_are_retried_for_posts_and_gets_but_500_is_not_retried() {
     report("three 503s then 202 (POST)", "Ok on attempt 4", 4, took);
 
     stand_in.inject(Fault::Unavailable, 3);
-    let (result, took) = bounded(client.fetch_results(&execution)).await;
+    let (result, took) = bounded(client.fetch_page(&execution, None)).await;
     assert_eq!(result.unwrap().query_status, Some(QueryStatus::Complete));
     assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 4);
     report("three 503s then 200 (GET)", "Ok on attempt 4", 4, took);
 
     stand_in.inject(Fault::Unavailable, 5);
-    let (result, took) = bounded(client.fetch_results(&execution)).await;
+    let (result, took) = bounded(client.fetch_page(&execution, None)).await;
     assert!(matches!(result, Err(Error::Api(api)) if api.status == 503 && api.attempts == 5));
     assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 9);
     report("503 storm (GET)", "Api 503 after 5 attempts", 5, took);
 
     stand_in.reset_stats();
     stand_in.inject(Fault::InternalError, 2);
-    let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
-    let (get, _) = bounded(client.fetch_results(&execution)).await;
+    let (post, took) = bounded(client.submit(&org_query())).await;
+    let (get, _) = bounded(client.fetch_page(&execution, None)).await;
     assert!(matches!(post, Err(Error::Api(api)) if api.status == 500 && api.attempts == 1));
     assert!(matches!(get, Err(Error::Api(api)) if api.status == 500 && api.attempts == 1));
     let stats = stand_in.stats();
@@ -352,13 +351,13 @@ async fn gateway_errors_are_retried_for_gets_up_to_the_budget_and_never_for_post
     let clock = ManualClock::new();
     let client = build(config(&server.base_url, &clock));
 
-    let (get, took) = bounded(client.fetch_results(&org_execution())).await;
+    let (get, took) = bounded(client.fetch_page(&org_execution(), None)).await;
     assert_eq!(get.unwrap().query_status, Some(QueryStatus::Complete));
     assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), 3);
     report("502, 504, then 200 (GET)", "Ok on attempt 3", 3, took);
 
     let storm = Execution::organization(ExecutionId::new("storm").unwrap());
-    let (get, took) = bounded(client.fetch_results(&storm)).await;
+    let (get, took) = bounded(client.fetch_page(&storm, None)).await;
     assert!(matches!(get, Err(Error::Api(api)) if api.status == 502 && api.attempts == 5));
     let gets = server.requests_to("GET", STORM).len();
     assert_eq!(gets, 5);
@@ -366,7 +365,7 @@ async fn gateway_errors_are_retried_for_gets_up_to_the_budget_and_never_for_post
 
     for status in [502, 504] {
         let before = server.requests_to("POST", ORG_QUERY).len();
-        let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
+        let (post, took) = bounded(client.submit(&org_query())).await;
         assert!(
             matches!(&post, Err(Error::Api(api)) if api.status == status && api.attempts == 1),
             "{post:?}"
@@ -394,13 +393,13 @@ async fn a_408_is_retried_for_gets_and_never_re_sent_for_a_post() {
     let clock = ManualClock::new();
     let client = build(config(&server.base_url, &clock));
 
-    let (get, took) = bounded(client.fetch_results(&org_execution())).await;
+    let (get, took) = bounded(client.fetch_page(&org_execution(), None)).await;
     assert_eq!(get.unwrap().query_status, Some(QueryStatus::Complete));
     assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), 2);
     assert_eq!(clock.sleeps(), secs_f64(&[0.5]), "the first backoff");
     report("408, then 200 (GET)", "Ok on attempt 2", 2, took);
 
-    let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (post, took) = bounded(client.submit(&org_query())).await;
     let err = post.unwrap_err();
     assert!(
         matches!(&err, Error::Api(api) if api.status == 408 && api.attempts == 1),
@@ -425,7 +424,7 @@ async fn retries_stop_when_the_next_wait_would_pass_max_elapsed() {
         .with_max_attempts(10)
         .with_max_elapsed(Duration::from_secs(10));
     let client = build(config(&server.base_url, &clock).retry(policy.clone()));
-    let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+    let (result, took) = bounded(client.fetch_page(&org_execution(), None)).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::Api(api) if api.status == 503 && api.attempts == 3),
@@ -444,7 +443,7 @@ async fn retries_stop_when_the_next_wait_would_pass_max_elapsed() {
     let server = ScriptedServer::start(|_, _| Reply::error(502, "bad.gateway", "proxy")).await;
     let clock = ManualClock::new();
     let client = build(config(&server.base_url, &clock).retry(policy));
-    let (result, _) = bounded(client.fetch_results(&org_execution())).await;
+    let (result, _) = bounded(client.fetch_page(&org_execution(), None)).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::Api(api) if api.status == 502 && api.attempts == 5),
@@ -473,24 +472,31 @@ async fn a_share_of_503s_across_all_five_operations_is_absorbed_by_retries() {
     let org_query = OrganizationQuery::builder(week()).build().unwrap();
     let client_query = OAuthClientQuery::builder(week()).build().unwrap();
 
-    let org = client.organization_usage(&org_query).await.unwrap();
+    let execution = client.submit(&org_query).await.unwrap();
+    let org = client.wait(&execution).report().await.unwrap();
     client
-        .oauth_client_usage(&demo(), &client_query)
+        .oauth_client(&demo())
+        .rows(&client_query)
+        .report()
         .await
         .unwrap();
     client
-        .oauth_client_usage_summary(&demo(), Days::default())
+        .oauth_client(&demo())
+        .rows(&Days::default())
+        .report()
         .await
         .unwrap();
-    let fetched = client.fetch_results(&org.execution).await.unwrap();
+    let fetched = client.fetch_page(&execution, None).await.unwrap();
     let resumed = client
-        .resume_oauth_client_query(demo(), {
+        .wait(&Execution::oauth_client(demo(), {
             let own = client
-                .submit_oauth_client_query(&demo(), &client_query)
+                .oauth_client(&demo())
+                .submit(&client_query)
                 .await
                 .unwrap();
             own.id
-        })
+        }))
+        .report()
         .await
         .unwrap();
 
@@ -512,7 +518,7 @@ async fn with_retries_disabled_a_503_surfaces_with_its_code_and_correlation_id()
     si.inject(Fault::Unavailable, 1);
 
     let err = client
-        .submit_organization_query(&OrganizationQuery::builder(week()).build().unwrap())
+        .submit(&OrganizationQuery::builder(week()).build().unwrap())
         .await
         .unwrap_err();
 
@@ -536,7 +542,7 @@ async fn with_retries_disabled_a_429_is_not_retried_but_the_next_call_waits_it_o
         let query = OrganizationQuery::builder(week()).build().unwrap();
         si.inject(Fault::RateLimited, 1);
 
-        let err = client.submit_organization_query(&query).await.unwrap_err();
+        let err = client.submit(&query).await.unwrap_err();
         assert_api_error(
             &err,
             "post_usage_query",
@@ -546,7 +552,7 @@ async fn with_retries_disabled_a_429_is_not_retried_but_the_next_call_waits_it_o
         assert_eq!(api_error(&err).attempts, 1, "pacing {pacing}");
         assert!(clock.sleeps().is_empty(), "pacing {pacing}: no retry");
 
-        client.submit_organization_query(&query).await.unwrap();
+        client.submit(&query).await.unwrap();
         assert_eq!(si.stats().requests_to(Route::PostUsageQuery), 2);
         let expected = if pacing { secs_f64(&[1.0]) } else { Vec::new() };
         assert_eq!(clock.sleeps(), expected, "pacing {pacing}");
@@ -609,15 +615,20 @@ async fn rate_limited_calls_wait_retry_after_and_succeed_in_a_bounded_number_of_
     );
 
     let org = client
-        .organization_usage(&OrganizationQuery::builder(week()).build().unwrap())
+        .rows(&OrganizationQuery::builder(week()).build().unwrap())
+        .report()
         .await
         .unwrap();
     let own = client
-        .oauth_client_usage(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
+        .oauth_client(&demo())
+        .rows(&OAuthClientQuery::builder(week()).build().unwrap())
+        .report()
         .await
         .unwrap();
     let summary = client
-        .oauth_client_usage_summary(&demo(), Days::default())
+        .oauth_client(&demo())
+        .rows(&Days::default())
+        .report()
         .await
         .unwrap();
 
@@ -650,7 +661,7 @@ async fn concurrent_polls_refused(pacing: bool) -> u64 {
         ),
     );
     let execution = client
-        .submit_organization_query(&OrganizationQuery::builder(week()).build().unwrap())
+        .submit(&OrganizationQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
     // Let the bucket refill after the submit.
@@ -658,7 +669,7 @@ async fn concurrent_polls_refused(pacing: bool) -> u64 {
     let polls: Vec<_> = (0..24)
         .map(|_| {
             let (client, execution) = (client.clone(), execution.clone());
-            tokio::spawn(async move { client.fetch_results(&execution).await })
+            tokio::spawn(async move { client.fetch_page(&execution, None).await })
         })
         .collect();
     for poll in polls {
@@ -691,7 +702,8 @@ async fn pacing_after_a_429_spares_the_requests_that_would_come_back_together() 
 async fn a_refused_connection_is_retried_for_posts_gets_and_the_token_request() {
     let base = format!("http://127.0.0.1:{}", unused_port());
     let clock = ManualClock::new();
-    let (get, took) = bounded(build(config(&base, &clock)).fetch_results(&org_execution())).await;
+    let (get, took) =
+        bounded(build(config(&base, &clock)).fetch_page(&org_execution(), None)).await;
     let err = get.unwrap_err();
     assert!(
         matches!(&err, Error::Transport { attempts: 5, source, .. } if source.is_connect()),
@@ -707,8 +719,7 @@ async fn a_refused_connection_is_retried_for_posts_gets_and_the_token_request() 
     );
 
     let clock = ManualClock::new();
-    let (post, took) =
-        bounded(build(config(&base, &clock)).submit_organization_query(&org_query())).await;
+    let (post, took) = bounded(build(config(&base, &clock)).submit(&org_query())).await;
     let err = post.unwrap_err();
     assert!(
         matches!(&err, Error::Transport { attempts: 5, source, .. } if source.is_connect()),
@@ -728,7 +739,7 @@ async fn a_refused_connection_is_retried_for_posts_gets_and_the_token_request() 
 
     let clock = ManualClock::new();
     let token_down = build(config(&base, &clock).client_credentials("bot", SECRET));
-    let (post, took) = bounded(token_down.submit_organization_query(&org_query())).await;
+    let (post, took) = bounded(token_down.submit(&org_query())).await;
     let err = post.unwrap_err();
     assert!(
         matches!(&err, Error::Auth(AuthError::Transport { source, .. }) if source.is_connect()),
@@ -750,13 +761,10 @@ async fn a_connection_dropped_before_the_answer_retries_gets_only() {
     let stand_in = instant_stand_in().await;
     let clock = ManualClock::new();
     let client = stand_in_client(&stand_in, &clock).await;
-    let execution = client
-        .submit_organization_query(&org_query())
-        .await
-        .unwrap();
+    let execution = client.submit(&org_query()).await.unwrap();
 
     stand_in.inject(Fault::Drop, 1);
-    let (post, took) = bounded(client.submit_organization_query(&org_query())).await;
+    let (post, took) = bounded(client.submit(&org_query())).await;
     let err = post.unwrap_err();
     assert!(
         matches!(&err, Error::Transport { attempts: 1, .. }),
@@ -782,7 +790,7 @@ async fn a_connection_dropped_before_the_answer_retries_gets_only() {
         .build()
         .unwrap();
     stand_in.inject(Fault::Drop, 1);
-    let (client_post, _) = bounded(client.submit_oauth_client_query(&demo, &last_week)).await;
+    let (client_post, _) = bounded(client.oauth_client(&demo).submit(&last_week)).await;
     assert!(
         matches!(&client_post, Err(Error::Transport { attempts: 1, .. })),
         "{client_post:?}"
@@ -791,8 +799,7 @@ async fn a_connection_dropped_before_the_answer_retries_gets_only() {
 
     // The summary is a GET, though it starts an execution: the dropped one started nothing.
     stand_in.inject(Fault::Drop, 1);
-    let (summary, took) =
-        bounded(client.submit_oauth_client_usage_summary(&demo, Days::default())).await;
+    let (summary, took) = bounded(client.oauth_client(&demo).submit(&Days::default())).await;
     summary.unwrap();
     let stats = stand_in.stats();
     assert_eq!(stats.requests_to(Route::GetClientUsageSummary), 2);
@@ -805,13 +812,13 @@ async fn a_connection_dropped_before_the_answer_retries_gets_only() {
     );
 
     stand_in.inject(Fault::Drop, 2);
-    let (get, took) = bounded(client.fetch_results(&execution)).await;
+    let (get, took) = bounded(client.fetch_page(&execution, None)).await;
     assert_eq!(get.unwrap().query_status, Some(QueryStatus::Complete));
     assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 3);
     report("dropped twice, then 200 (GET)", "Ok on attempt 3", 3, took);
 
     stand_in.inject(Fault::Drop, 5);
-    let (get, took) = bounded(client.fetch_results(&execution)).await;
+    let (get, took) = bounded(client.fetch_page(&execution, None)).await;
     assert!(matches!(get, Err(Error::Transport { attempts: 5, .. })));
     assert_eq!(stand_in.stats().requests_to(Route::GetUsageQueryResults), 8);
     assert_eq!(
@@ -850,16 +857,12 @@ async fn a_connection_dropped_mid_body_re_sends_gets_but_never_posts() {
     for (what, call) in [
         (
             "POST",
-            Box::pin(async {
-                client
-                    .submit_organization_query(&org_query())
-                    .await
-                    .map(drop)
-            }) as std::pin::Pin<Box<dyn Future<Output = Result<(), Error>>>>,
+            Box::pin(async { client.submit(&org_query()).await.map(drop) })
+                as std::pin::Pin<Box<dyn Future<Output = Result<(), Error>>>>,
         ),
         (
             "GET",
-            Box::pin(async { client.fetch_results(&org_execution()).await.map(drop) }),
+            Box::pin(async { client.fetch_page(&org_execution(), None).await.map(drop) }),
         ),
     ] {
         let before = server.requests().len();
@@ -902,7 +905,7 @@ async fn a_get_whose_body_broke_once_is_re_requested_and_succeeds() {
     .await;
     let clock = ManualClock::new();
     let client = build(config(&server.base_url, &clock));
-    let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+    let (result, took) = bounded(client.fetch_page(&org_execution(), None)).await;
     let result = result.expect("the second attempt reads a whole body");
     assert_eq!(result.results[0].requests, Some(7));
     assert_eq!(server.requests().len(), 2);
@@ -921,7 +924,7 @@ async fn a_body_that_stalls_past_the_request_timeout_ends_in_a_timeout_error() {
     let clock = ManualClock::new();
     let client =
         build(config(&server.base_url, &clock).request_timeout(Duration::from_millis(300)));
-    let (result, took) = bounded(client.fetch_results(&org_execution())).await;
+    let (result, took) = bounded(client.fetch_page(&org_execution(), None)).await;
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::Transport { source, .. } if source.is_timeout()),
@@ -962,10 +965,7 @@ async fn a_post_is_not_re_sent_after_a_read_timeout_but_a_get_is() {
             .unwrap(),
     )
     .unwrap();
-    let err = client
-        .submit_organization_query(&org_query())
-        .await
-        .unwrap_err();
+    let err = client.submit(&org_query()).await.unwrap_err();
     assert!(
         matches!(&err, Error::Transport { source, .. } if source.is_timeout()),
         "{err:?}"
@@ -973,7 +973,7 @@ async fn a_post_is_not_re_sent_after_a_read_timeout_but_a_get_is() {
     assert_eq!(server.requests_to("POST", ORG_QUERY).len(), 1);
 
     let execution = usage_sdk::Execution::organization(ExecutionId::new(EXECUTION_ID).unwrap());
-    client.fetch_results(&execution).await.unwrap();
+    client.fetch_page(&execution, None).await.unwrap();
     assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), 2);
 }
 
@@ -1010,7 +1010,7 @@ async fn a_retry_after_http_date_is_counted_from_the_injected_clock() {
     .unwrap();
     let interval = "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z".parse().unwrap();
     let execution = client
-        .submit_organization_query(&OrganizationQuery::builder(interval).build().unwrap())
+        .submit(&OrganizationQuery::builder(interval).build().unwrap())
         .await
         .unwrap();
     assert_eq!(execution.id.as_str(), "e-date");

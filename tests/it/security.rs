@@ -92,7 +92,7 @@ async fn secrets_stay_out_of_debug_display_errors_and_trace_logs_on_every_path()
     let clock = ManualClock::new();
     let builder = config(&server.base_url, &clock).client_credentials("bot", SECRET);
     let good = build(builder.clone());
-    let result = good.fetch_results(&org_execution()).await.unwrap();
+    let result = good.fetch_page(&org_execution(), None).await.unwrap();
     assert_eq!(good.token_requests(), 2, "renewed after the 401");
     let static_token = build(config(&server.base_url, &clock));
     let mut shown = vec![
@@ -135,10 +135,7 @@ async fn secrets_stay_out_of_debug_display_errors_and_trace_logs_on_every_path()
         ("static", build(config(&server.base_url, &clock))),
     ];
     for (what, client) in failing {
-        let err = bounded(client.submit_organization_query(&org_query()))
-            .await
-            .0
-            .unwrap_err();
+        let err = bounded(client.submit(&org_query())).await.0.unwrap_err();
         shown.push(format!(
             "{what}: {err} / {err:?} / {:?}",
             std::error::Error::source(&err)
@@ -199,7 +196,7 @@ async fn redirects_are_not_followed_so_no_credential_reaches_another_host() {
     .await;
     let clock = ManualClock::new();
     let (api, took) =
-        bounded(build(config(&server.base_url, &clock)).fetch_results(&org_execution())).await;
+        bounded(build(config(&server.base_url, &clock)).fetch_page(&org_execution(), None)).await;
     let err = api.unwrap_err();
     assert!(
         matches!(&err, Error::Api(api) if api.status == 302 && api.attempts == 1),
@@ -213,7 +210,7 @@ async fn redirects_are_not_followed_so_no_credential_reaches_another_host() {
     );
 
     let token_client = build(config(&server.base_url, &clock).client_credentials("bot", SECRET));
-    let (token, took) = bounded(token_client.fetch_results(&org_execution())).await;
+    let (token, took) = bounded(token_client.fetch_page(&org_execution(), None)).await;
     let err = token.unwrap_err();
     assert!(
         matches!(&err, Error::Auth(AuthError::Rejected { status: 307, .. })),
@@ -273,22 +270,24 @@ async fn every_path_parameter_is_encoded_so_an_id_cannot_change_the_path_or_quer
         let execution_id = ExecutionId::new(id).unwrap();
         let before = server.requests().len();
         client
-            .submit_oauth_client_query(&client_id, &query)
+            .oauth_client(&client_id)
+            .submit(&query)
             .await
             .unwrap();
         client
-            .submit_oauth_client_usage_summary(&client_id, Days::new(7).unwrap())
+            .oauth_client(&client_id)
+            .submit(&Days::new(7).unwrap())
             .await
             .unwrap();
         client
-            .fetch_results(&Execution::oauth_client(
-                client_id.clone(),
-                execution_id.clone(),
-            ))
+            .fetch_page(
+                &Execution::oauth_client(client_id.clone(), execution_id.clone()),
+                None,
+            )
             .await
             .unwrap();
         client
-            .fetch_results(&Execution::organization(execution_id))
+            .fetch_page(&Execution::organization(execution_id), None)
             .await
             .unwrap();
         let sent = &server.requests()[before..];
@@ -338,7 +337,7 @@ async fn hostile_job_ids_stay_one_path_segment() {
     let client = build(config(&server.base_url, &ManualClock::new()));
     for hostile in ["a/b?x=1#y", "%2e%2e%2f", "../../users"] {
         let job = OrganizationJob::new(JobId::new(hostile).unwrap());
-        client.fetch_job_page(&job, None).await.unwrap();
+        client.fetch_page(&job, None).await.unwrap();
     }
     for bad in ["..", ".", "", "a\nb"] {
         assert!(

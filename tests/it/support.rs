@@ -607,3 +607,27 @@ pub fn recent_week() -> Interval {
     let start = end - chrono::Days::new(7);
     format!("{start}/{end}").parse().unwrap()
 }
+
+/// Every row of a legacy usage query, read through the one waiter and its `Rows` (legacy
+/// results are one page).
+#[derive(Debug)]
+pub struct Report<R> {
+    pub rows: Vec<R>,
+}
+
+/// `.report()` on a call that gives a row stream: waits, then collects every row.
+pub trait CollectReport<R> {
+    fn report(self) -> impl Future<Output = Result<Report<R>, usage_sdk::Error>>;
+}
+
+impl<R, F> CollectReport<R> for F
+where
+    R: Send + 'static,
+    F: Future<Output = Result<usage_sdk::Rows<R>, usage_sdk::Error>>,
+{
+    async fn report(self) -> Result<Report<R>, usage_sdk::Error> {
+        Ok(Report {
+            rows: self.await?.try_collect().await?,
+        })
+    }
+}

@@ -19,7 +19,7 @@ use usage_sdk::{
 };
 use usage_sdk_tls_proxy::{Alpn, Handshake, TestCa, TlsProxy, Validity};
 
-use crate::support::{TOKEN, demo, recent_week, si_config};
+use crate::support::{CollectReport, TOKEN, demo, recent_week, si_config};
 
 /// Rows per job and search page: small, so that every read spans several pages.
 const PAGE: u32 = 3;
@@ -66,25 +66,27 @@ async fn every_kind_of_call_works(alpn: Alpn) {
     .unwrap();
 
     let org = client
-        .organization_usage(
+        .rows(
             &OrganizationQuery::builder(recent_week())
                 .group_by([GroupBy::OAuthClientId])
                 .build()
                 .unwrap(),
         )
+        .report()
         .await
         .unwrap();
     assert!(!org.rows.is_empty(), "legacy organization rows");
     let by_client = client
-        .oauth_client_usage(
-            &demo(),
-            &OAuthClientQuery::builder(recent_week()).build().unwrap(),
-        )
+        .oauth_client(&demo())
+        .rows(&OAuthClientQuery::builder(recent_week()).build().unwrap())
+        .report()
         .await
         .unwrap();
     assert!(!by_client.rows.is_empty(), "legacy client rows");
     let summary = client
-        .oauth_client_usage_summary(&demo(), Days::new(7).unwrap())
+        .oauth_client(&demo())
+        .rows(&Days::new(7).unwrap())
+        .report()
         .await
         .unwrap();
     assert!(!summary.rows.is_empty(), "client usage summary rows");
@@ -97,17 +99,17 @@ async fn every_kind_of_call_works(alpn: Alpn) {
             .unwrap()
     };
     let paged = client
-        .organization_aggregates(&org_job(page()))
+        .rows(&org_job(page()))
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     let whole = client
-        .organization_aggregates(&org_job(PageSize::new(1000).unwrap()))
+        .rows(&org_job(PageSize::new(1000).unwrap()))
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     assert!(
@@ -123,8 +125,8 @@ async fn every_kind_of_call_works(alpn: Alpn) {
     );
 
     let client_rows = client
-        .oauth_client_aggregates(
-            &demo(),
+        .oauth_client(&demo())
+        .rows(
             &OAuthClientJobQuery::builder(recent_week())
                 .page_size(page())
                 .build()
@@ -132,12 +134,12 @@ async fn every_kind_of_call_works(alpn: Alpn) {
         )
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     assert!(!client_rows.is_empty(), "client job rows");
     let searched = client
-        .simple_search(
+        .rows(
             &SimpleSearchQuery::builder(recent_week())
                 .page_size(page())
                 .build()
@@ -145,7 +147,7 @@ async fn every_kind_of_call_works(alpn: Alpn) {
         )
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
     assert!(
@@ -209,7 +211,8 @@ async fn a_server_signed_by_an_unknown_ca_is_refused_at_the_token_request_withou
     let client = UsageClient::new(through(&si, &proxy).build().unwrap()).unwrap();
 
     let error = client
-        .organization_usage(&OrganizationQuery::builder(recent_week()).build().unwrap())
+        .rows(&OrganizationQuery::builder(recent_week()).build().unwrap())
+        .report()
         .await
         .unwrap_err();
 
@@ -243,7 +246,7 @@ async fn a_certificate_for_another_name_is_refused_on_a_get_without_retrying() {
         Execution::organization(ExecutionId::new("9f32b7cf-7418-4cc1-b4e7-a37f7cd870e1").unwrap());
 
     // A GET is retried after most transport failures; not after this one.
-    let error = client.fetch_results(&execution).await.unwrap_err();
+    let error = client.fetch_page(&execution, None).await.unwrap_err();
 
     assert!(
         matches!(error, Error::Transport { attempts: 1, .. }),
@@ -268,7 +271,7 @@ async fn an_expired_certificate_is_refused_on_a_post_without_retrying() {
 
     // A POST is re-sent after a failure to connect; a refused certificate is not one.
     let error = client
-        .submit_organization_query(&OrganizationQuery::builder(recent_week()).build().unwrap())
+        .submit(&OrganizationQuery::builder(recent_week()).build().unwrap())
         .await
         .unwrap_err();
 
@@ -332,7 +335,9 @@ async fn usage_sdk_ca_file_adds_its_cas_to_the_trusted_roots() {
     assert!(!debug.contains("BEGIN CERTIFICATE") && !debug.contains(&bundle[30..60]));
     let report = UsageClient::new(config)
         .unwrap()
-        .oauth_client_usage_summary(&demo(), Days::new(7).unwrap())
+        .oauth_client(&demo())
+        .rows(&Days::new(7).unwrap())
+        .report()
         .await
         .unwrap();
     assert!(!report.rows.is_empty());

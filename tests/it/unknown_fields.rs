@@ -11,7 +11,8 @@ use usage_sdk::{
 
 use crate::scripted::{Reply, ScriptedServer};
 use crate::support::{
-    EXECUTION_ID, ORG_RESULTS, build, config, org_flow, org_query, recent_week, scripted_client,
+    CollectReport, EXECUTION_ID, ORG_RESULTS, build, config, org_flow, org_query, recent_week,
+    scripted_client,
 };
 
 const ORG_JOBS: &str = "/api/v2/usage/aggregates/query/jobs";
@@ -76,10 +77,10 @@ async fn a_job_row_keeps_fields_the_spec_does_not_name_and_writes_them_back_unch
         .build()
         .unwrap();
     let rows = build(config(&server.base_url, &ManualClock::new()))
-        .organization_aggregates(&query)
+        .rows(&query)
         .await
         .unwrap()
-        .collect_all()
+        .try_collect()
         .await
         .unwrap();
 
@@ -119,11 +120,11 @@ async fn a_simple_search_row_keeps_fields_the_spec_does_not_name() {
         .build()
         .unwrap();
     let mut rows = build(config(&server.base_url, &ManualClock::new()))
-        .simple_search(&query)
+        .rows(&query)
         .await
         .unwrap();
     // One page of one row: read just the first (the stream would ask for a next page).
-    let row = rows.next_row().await.unwrap().unwrap();
+    let row = rows.try_next().await.unwrap().unwrap();
     assert_eq!(keys(&row.extra), ["brandNewField", "status418"]);
     assert_eq!(serde_json::to_value(&row).unwrap(), legacy_row());
 }
@@ -135,12 +136,13 @@ async fn a_legacy_result_and_its_rows_keep_fields_the_spec_does_not_name() {
     let server = ScriptedServer::start(org_flow(move |_| Reply::json(200, answer.clone()))).await;
     let clock = ManualClock::new();
     let client = scripted_client(&server, &clock);
-    let report = client.organization_usage(&org_query()).await.unwrap();
-    assert_eq!(report.execution.id.as_str(), EXECUTION_ID);
+    let execution = client.submit(&org_query()).await.unwrap();
+    assert_eq!(execution.id.as_str(), EXECUTION_ID);
+    let report = client.wait(&execution).report().await.unwrap();
     assert_eq!(report.rows.len(), 1);
     assert_eq!(serde_json::to_value(&report.rows[0]).unwrap(), legacy_row());
 
-    let result = client.fetch_results(&report.execution).await.unwrap();
+    let result = client.fetch_page(&execution, None).await.unwrap();
     assert_eq!(keys(&result.extra), ["totalHits"]);
     assert_eq!(serde_json::to_value(&result).unwrap(), body);
     assert_eq!(server.requests_to("GET", ORG_RESULTS).len(), 2);

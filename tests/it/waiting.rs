@@ -10,8 +10,8 @@ use serde_json::json;
 use usage_sdk::stand_in::{DEMO_CLIENT_ID, Route, RunningStandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
-    Config, Days, Error, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery, PollPolicy,
-    QueryStatus, UsageClient,
+    Config, Days, Error, Execution, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery,
+    PollPolicy, QueryStatus, UsageClient,
 };
 
 use crate::scripted::{Reply, ScriptedServer};
@@ -54,7 +54,7 @@ async fn a_stalled_results_response_cannot_hold_a_waiter_past_its_deadline() {
     let client = real_time_client(&server, Duration::from_secs(3));
     let query = OrganizationQuery::builder(recent_week()).build().unwrap();
     let started = Instant::now();
-    let err = client.organization_usage(&query).await.unwrap_err();
+    let err = client.rows(&query).report().await.unwrap_err();
     let took = started.elapsed();
     assert!(
         matches!(&err, Error::DeadlineExceeded { execution_id, .. } if execution_id.as_str() == EXECUTION),
@@ -74,7 +74,7 @@ async fn a_stalled_job_poll_ends_in_a_job_deadline_error_carrying_the_job_id() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client.organization_aggregates(&query).await.unwrap_err();
+    let err = client.rows(&query).await.unwrap_err();
     assert!(
         matches!(&err, Error::JobDeadlineExceeded { job_id, .. } if job_id.as_str() == JOB),
         "{err:?}"
@@ -114,14 +114,17 @@ async fn any_deadline_is_safe_and_an_unrepresentable_one_means_no_deadline() {
         )
         .unwrap();
         let query = OrganizationQuery::builder(recent_week()).build().unwrap();
-        let result = client.organization_usage(&query).await;
+        let result = client.rows(&query).report().await;
         if deadline == Duration::ZERO {
             assert!(
                 matches!(result, Err(Error::DeadlineExceeded { .. })),
                 "{result:?}"
             );
         } else {
-            assert_eq!(result.unwrap().polls, 3, "{deadline:?}");
+            result.unwrap();
+            let polls =
+                server.requests_to("GET", &format!("/api/v2/usage/query/{EXECUTION}/results"));
+            assert_eq!(polls.len(), 3, "{deadline:?}");
         }
     }
 }
@@ -136,12 +139,16 @@ async fn waiter_polls_running_running_complete_on_the_default_schedule() {
         ScriptedServer::start(org_flow(|n| if n < 2 { running() } else { complete() })).await;
     let clock = ManualClock::new();
     let report = scripted_client(&server, &clock)
-        .organization_usage(&org_query())
+        .rows(&org_query())
+        .report()
         .await
         .unwrap();
 
-    assert_eq!(report.polls, 3);
-    assert_eq!(report.execution.id.as_str(), EXECUTION_ID);
+    assert_eq!(
+        server.requests_to("GET", ORG_RESULTS).len(),
+        3,
+        "three polls"
+    );
     assert_eq!(report.rows.len(), 1);
     assert_eq!(report.rows[0].requests, Some(120));
     assert_eq!(report.rows[0].user_id.as_deref(), Some(""));
@@ -198,7 +205,7 @@ async fn dropping_a_waiter_stops_polling() {
     let query = org_query();
     let waited = tokio::time::timeout(BOUND, async {
         tokio::select! {
-            done = client.organization_usage(&query) => Some(done),
+            done = client.rows(&query).report() => Some(done),
             () = polled_twice => None,
         }
     })
@@ -248,7 +255,7 @@ async fn queued_is_not_finished_and_resume_after_the_deadline_gets_the_rows() {
     let query = OrganizationQuery::builder(week()).build().unwrap();
     let submitted_before = Instant::now();
 
-    let err = client.organization_usage(&query).await.unwrap_err();
+    let err = client.rows(&query).report().await.unwrap_err();
 
     let Error::DeadlineExceeded {
         execution_id,
@@ -270,11 +277,10 @@ async fn queued_is_not_finished_and_resume_after_the_deadline_gets_the_rows() {
     // of slack, so the execution has surely finished when the resumed waiter's one poll goes.
     real_time_passes(submitted_before, queued + Duration::from_secs(1)).await;
     let report = client
-        .resume_organization_query(execution_id.clone())
+        .wait(&Execution::organization(execution_id.clone()))
+        .report()
         .await
         .unwrap();
-    assert_eq!(&report.execution.id, execution_id);
-    assert_eq!(report.polls, 1);
     assert!(!report.rows.is_empty());
     let stats = si.stats();
     assert_eq!(
@@ -298,7 +304,9 @@ async fn resume_client_query_after_the_deadline_polls_the_client_results_endpoin
     let submitted_before = Instant::now();
 
     let err = client
-        .oauth_client_usage(&demo(), &query)
+        .oauth_client(&demo())
+        .rows(&query)
+        .report()
         .await
         .unwrap_err();
 
@@ -316,7 +324,8 @@ async fn resume_client_query_after_the_deadline_polls_the_client_results_endpoin
 
     real_time_passes(submitted_before, running + Duration::from_secs(1)).await;
     let report = client
-        .resume_oauth_client_query(demo(), execution_id.clone())
+        .wait(&Execution::oauth_client(demo(), execution_id.clone()))
+        .report()
         .await
         .unwrap();
     assert_eq!(report.rows.len(), 1);
@@ -334,16 +343,18 @@ async fn a_failed_execution_is_query_failed_with_its_execution_id() {
     let si = start(stand_in().fail_executions_when(|request| request.client_id.is_some())).await;
     let client = si_client(&si, &ManualClock::new());
     let org = client
-        .organization_usage(&OrganizationQuery::builder(week()).build().unwrap())
+        .rows(&OrganizationQuery::builder(week()).build().unwrap())
+        .report()
         .await
         .unwrap();
     assert!(!org.rows.is_empty());
 
     let execution = client
-        .submit_oauth_client_query(&demo(), &OAuthClientQuery::builder(week()).build().unwrap())
+        .oauth_client(&demo())
+        .submit(&OAuthClientQuery::builder(week()).build().unwrap())
         .await
         .unwrap();
-    let failed = client.wait_for(&execution).await.unwrap_err();
+    let failed = client.wait(&execution).report().await.unwrap_err();
     assert!(
         matches!(&failed, Error::QueryFailed { execution_id } if *execution_id == execution.id),
         "{failed:?}"
@@ -359,7 +370,9 @@ async fn a_failed_execution_is_query_failed_with_its_execution_id() {
     );
 
     let summary = client
-        .oauth_client_usage_summary(&demo(), Days::default())
+        .oauth_client(&demo())
+        .rows(&Days::default())
+        .report()
         .await
         .unwrap_err();
     assert!(matches!(summary, Error::QueryFailed { .. }), "{summary:?}");

@@ -1402,10 +1402,7 @@ fn stream_client(base_url: &str) -> UsageClient {
 /// rows and bytes written.
 async fn sdk_stream(client: &UsageClient, query: &OrganizationJobQuery) -> (u64, u64) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, CountingSink::default());
-    let mut rows = client
-        .rows(query)
-        .await
-        .expect("the job succeeds");
+    let mut rows = client.rows(query).await.expect("the job succeeds");
     let mut count = 0;
     while let Some(row) = rows.try_next().await.expect("a row") {
         write_csv_line(

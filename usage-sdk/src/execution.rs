@@ -66,10 +66,10 @@ impl Execution {
 impl fmt::Display for Execution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.scope {
-            ExecutionScope::Organization => {
-                write_handle(f, ORGANIZATION.0, &[self.id.as_str()])
+            ExecutionScope::Organization => write_handle(f, ORGANIZATION.0, &[self.id.as_str()]),
+            ExecutionScope::OAuthClient(client) => {
+                write_handle(f, OAUTH_CLIENT.0, &[client.as_str(), self.id.as_str()])
             }
-            ExecutionScope::OAuthClient(client) => write_handle(f, OAUTH_CLIENT.0, &[client.as_str(), self.id.as_str()]),
         }
     }
 }
@@ -211,7 +211,6 @@ impl SubmitForClient for Days {
         Ok(Execution::oauth_client(client_id.clone(), id).submitted())
     }
 }
-
 
 impl std::str::FromStr for Execution {
     type Err = Error;

@@ -33,7 +33,6 @@ use crate::error::Error;
 use crate::ids::OAuthClientId;
 use crate::paging::Page;
 
-
 /// Whether a handle came from a submit in this process (its first poll waits about a second,
 /// as Genesys asks) or from elsewhere (parsed, or built from an id: it is polled at once, so a
 /// finished result's first page is one round trip away). Never part of equality or hashing:
@@ -64,14 +63,7 @@ pub(crate) mod sealed {
 /// Implemented by [`Execution`] (legacy usage queries and the client usage summary),
 /// [`OrganizationJob`] and [`OAuthClientJob`] (aggregates query jobs) and [`SimpleSearch`].
 pub trait Handle:
-    sealed::Sealed
-    + Clone
-    + fmt::Debug
-    + fmt::Display
-    + FromStr<Err = Error>
-    + Send
-    + Sync
-    + 'static
+    sealed::Sealed + Clone + fmt::Debug + fmt::Display + FromStr<Err = Error> + Send + Sync + 'static
 {
     /// The row type of its results.
     type Row: Send + 'static;
@@ -130,7 +122,10 @@ pub trait Submit: sealed::Sealed {
 
     /// Sends it.
     #[doc(hidden)]
-    fn submit(&self, client: &UsageClient) -> impl Future<Output = Result<Self::Handle, Error>> + Send;
+    fn submit(
+        &self,
+        client: &UsageClient,
+    ) -> impl Future<Output = Result<Self::Handle, Error>> + Send;
 }
 
 /// A query of one OAuth client's usage: [`crate::OAuthClientScope::submit`].

@@ -111,7 +111,11 @@ impl fmt::Display for OrganizationJob {
 
 impl fmt::Display for OAuthClientJob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_handle(f, OAUTH_CLIENT.0, &[self.client_id.as_str(), self.id.as_str()])
+        write_handle(
+            f,
+            OAUTH_CLIENT.0,
+            &[self.client_id.as_str(), self.id.as_str()],
+        )
     }
 }
 
@@ -129,7 +133,10 @@ impl FromStr for OAuthClientJob {
 
     fn from_str(text: &str) -> Result<Self, Error> {
         let (_, ids) = parse_handle(text, &[OAUTH_CLIENT])?;
-        Ok(Self::new(OAuthClientId::new(ids[0].clone())?, ids[1].parse()?))
+        Ok(Self::new(
+            OAuthClientId::new(ids[0].clone())?,
+            ids[1].parse()?,
+        ))
     }
 }
 

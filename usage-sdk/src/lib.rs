@@ -81,14 +81,14 @@ pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
 pub use error::{
     ApiError, AuthError, DecodeError, Error, InvalidInput, PagingLimit, TransportError,
 };
+pub use execution::{Execution, ExecutionScope};
+pub use handle::{Handle, Submit, SubmitForClient, WaitEvent};
 pub use ids::{ExecutionId, JobId, OAuthClientId};
 pub use job_query::{
     HttpMethod, JobGroupBy, OAuthClientJobQuery, OAuthClientJobQueryBuilder, OrganizationJobQuery,
     OrganizationJobQueryBuilder, PageSize, SearchColumn, SimpleSearchQuery,
     SimpleSearchQueryBuilder, SortBy, SortOrder,
 };
-pub use execution::{Execution, ExecutionScope};
-pub use handle::{Handle, Submit, SubmitForClient, WaitEvent};
 pub use jobs::{JobPage, OAuthClientJob, OrganizationJob};
 pub use open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
 pub use paging::{Rows, RowsPage};

@@ -479,7 +479,10 @@ mod tests {
         // One row read alone: the page view hands out the rest of that page.
         assert_eq!(rows.try_next().await.unwrap().as_deref(), Some("p0"));
         let page = rows.try_next_page().await.unwrap().unwrap();
-        assert_eq!((page.rows, page.next.as_deref()), (vec!["a".to_string()], Some("b")));
+        assert_eq!(
+            (page.rows, page.next.as_deref()),
+            (vec!["a".to_string()], Some("b"))
+        );
         let page = rows.try_next_page().await.unwrap().unwrap();
         assert_eq!((page.rows, page.next), (vec!["b".to_string()], None));
         assert!(rows.try_next_page().await.unwrap().is_none());

@@ -153,7 +153,9 @@ where
         if let Some(at) = deadline {
             wait = wait.min(at.saturating_duration_since(now));
         }
-        clock.sleep(wait).await;
+        if !wait.is_zero() {
+            clock.sleep(wait).await;
+        }
         polls += 1;
         let fetched = match deadline {
             Some(at) => {

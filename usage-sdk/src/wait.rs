@@ -30,7 +30,9 @@ use std::str::FromStr;
 use crate::client::UsageClient;
 use crate::error::Error;
 use crate::execution::Execution;
-use crate::handle::{Handle, State, Step, Submit, SubmitForClient, WaitEvent, handle_serde, parse_handle};
+use crate::handle::{
+    Handle, State, Step, Submit, SubmitForClient, WaitEvent, handle_serde, parse_handle,
+};
 use crate::ids::OAuthClientId;
 use crate::jobs::{OAuthClientJob, OrganizationJob};
 use crate::paging::Rows;
@@ -158,7 +160,6 @@ impl UsageClient {
     }
 }
 
-
 /// One OAuth client's queries ([`UsageClient::oauth_client`]).
 #[derive(Clone, Copy, Debug)]
 pub struct OAuthClientScope<'a> {
@@ -201,7 +202,12 @@ pub enum AnyHandle {
 impl AnyHandle {
     /// Every handle's form.
     fn forms() -> Vec<(&'static str, usize)> {
-        [crate::execution::FORMS, crate::jobs::FORMS, crate::search::FORMS].concat()
+        [
+            crate::execution::FORMS,
+            crate::jobs::FORMS,
+            crate::search::FORMS,
+        ]
+        .concat()
     }
 }
 
@@ -241,7 +247,10 @@ mod tests {
         let client = OAuthClientId::new("c:1%x").unwrap();
         let handles = [
             AnyHandle::Execution(Execution::organization("e-1".parse().unwrap())),
-            AnyHandle::Execution(Execution::oauth_client(client.clone(), "e:2".parse().unwrap())),
+            AnyHandle::Execution(Execution::oauth_client(
+                client.clone(),
+                "e:2".parse().unwrap(),
+            )),
             AnyHandle::OrganizationJob(OrganizationJob::new("j-1".parse().unwrap())),
             AnyHandle::OAuthClientJob(OAuthClientJob::new(client, "j/2".parse().unwrap())),
             AnyHandle::SimpleSearch(SimpleSearch::new("s-1".parse().unwrap())),
@@ -274,6 +283,11 @@ mod tests {
         let error = "simple-search:organization:s-1"
             .parse::<OrganizationJob>()
             .unwrap_err();
-        assert!(error.to_string().contains("not an organization job handle"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("not a handle of the form aggregates-job:organization:ID"),
+            "{error}"
+        );
     }
 }

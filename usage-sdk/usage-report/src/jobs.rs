@@ -200,15 +200,7 @@ where
 {
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && !crate::logging::verbose(cli.verbose);
-    let resume = || {
-        resume_command(
-            cli,
-            "--resume",
-            job.id(),
-            client_id,
-            demo_notice.is_some(),
-        )
-    };
+    let resume = || resume_command(cli, "--resume", job.id(), client_id, demo_notice.is_some());
     let clear = || {
         if progress {
             eprint!("\r\x1b[2K");

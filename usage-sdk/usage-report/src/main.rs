@@ -356,10 +356,7 @@ async fn run(cli: &Cli) -> Result<(), Exit> {
                 client.oauth_client(id).submit(query).await?,
                 query.metrics().map(<[_]>::to_vec),
             ),
-            Plan::Summary(id, days) => (
-                client.oauth_client(id).submit(days).await?,
-                None,
-            ),
+            Plan::Summary(id, days) => (client.oauth_client(id).submit(days).await?, None),
             Plan::Resume(execution) => (execution.clone(), None),
         })
     };
