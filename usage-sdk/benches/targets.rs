@@ -382,13 +382,12 @@ fn bench_overhead(rows: &mut Vec<Row>) {
         .build()
         .expect("a runtime");
     let (sdk_cycle, base_cycle, ratio, quartiles) = runtime.block_on(async {
-        let config = UsageClient::builder()
+        let sdk = UsageClient::builder()
             .base_url(&base_url)
             .access_token("bench-access-token")
             .build()
-            .expect("valid config");
-        let user_agent = config.user_agent().to_string();
-        let sdk = UsageClient::new(config).expect("a client");
+            .expect("a client");
+        let user_agent = sdk.config().user_agent().to_string();
         let query = overhead_query();
         let plain = reqwest::Client::builder()
             .tcp_nodelay(true)
@@ -723,15 +722,12 @@ fn bench_fanout(rows: &mut Vec<Row>, pacing: bool) {
         .await;
 
         let demo = stand_in.demo_client();
-        let client = UsageClient::new(
-            UsageClient::builder()
-                .base_url(format!("http://{addr}"))
-                .client_credentials(demo.id.clone(), demo.secret.clone())
-                .retry(usage_sdk::RetryPolicy::default().with_rate_limit_pacing(pacing))
-                .build()
-                .expect("valid config"),
-        )
-        .expect("a client");
+        let client = UsageClient::builder()
+            .base_url(format!("http://{addr}"))
+            .client_credentials(demo.id.clone(), demo.secret.clone())
+            .retry(usage_sdk::RetryPolicy::default().with_rate_limit_pacing(pacing))
+            .build()
+            .expect("a client");
         let clients: Vec<OAuthClientId> = stand_in
             .oauth_clients()
             .iter()
@@ -1383,19 +1379,16 @@ fn stream_query() -> OrganizationJobQuery {
 }
 
 fn stream_client(base_url: &str) -> UsageClient {
-    UsageClient::new(
-        UsageClient::builder()
-            .base_url(base_url)
-            .access_token(BENCH_TOKEN)
-            .poll(
-                PollPolicy::default()
-                    .with_delays(Duration::from_millis(1), Duration::from_millis(1))
-                    .with_jitter(false),
-            )
-            .build()
-            .expect("valid config"),
-    )
-    .expect("a client")
+    UsageClient::builder()
+        .base_url(base_url)
+        .access_token(BENCH_TOKEN)
+        .poll(
+            PollPolicy::default()
+                .with_delays(Duration::from_millis(1), Duration::from_millis(1))
+                .with_jitter(false),
+        )
+        .build()
+        .expect("a client")
 }
 
 /// The SDK side: submit, wait, and write every row of the stream as a CSV line; returns the
@@ -1617,7 +1610,7 @@ fn stream_child(spec: &str) -> ExitCode {
             let client = stream_client(base_url);
             sdk_stream(&client, &stream_query()).await
         } else {
-            let config = UsageClient::builder()
+            let config = usage_sdk::Config::builder()
                 .base_url(base_url)
                 .access_token(BENCH_TOKEN)
                 .build()

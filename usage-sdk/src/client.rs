@@ -11,7 +11,7 @@ use progenitor_client::{ClientInfo, ResponseValue};
 use tracing::Instrument;
 
 use crate::auth::TokenSource;
-use crate::config::{Config, ConfigBuilder};
+use crate::config::{Config, ConfigBuilder, FromConfig};
 use crate::error::{ApiError, DecodeError, Error, TransportError, snippet};
 use crate::ids::ExecutionId;
 use crate::raw;
@@ -32,6 +32,12 @@ impl fmt::Debug for UsageClient {
         f.debug_struct("UsageClient")
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
+    }
+}
+
+impl FromConfig for UsageClient {
+    fn from_config(config: Config) -> Result<Self, Error> {
+        UsageClient::new(config)
     }
 }
 
@@ -74,9 +80,10 @@ impl UsageClient {
         Self::new(Config::from_env()?.build()?)
     }
 
-    /// A [`Config`] builder; shorthand for [`Config::builder`].
-    pub fn builder() -> ConfigBuilder {
-        Config::builder()
+    /// A builder whose `build()` checks the configuration and returns the client:
+    /// `UsageClient::builder().region(Region::EuWest1).client_credentials(id, secret).build()?`.
+    pub fn builder() -> ConfigBuilder<UsageClient> {
+        ConfigBuilder::default()
     }
 
     /// The configuration.

@@ -1,5 +1,6 @@
 //! Client configuration: where to connect, how to authenticate, how to retry, poll and time out.
 
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,10 +210,11 @@ impl std::fmt::Debug for RootsPem {
     }
 }
 
-/// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
+/// Builds a [`Config`] ([`Config::builder`]) or a client ([`crate::UsageClient::builder`]);
+/// [`ConfigBuilder::build`] checks it.
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct ConfigBuilder {
+pub struct ConfigBuilder<T = Config> {
     region: Region,
     base_url: Option<String>,
     token_url: Option<String>,
@@ -224,9 +226,24 @@ pub struct ConfigBuilder {
     max_response_size: u64,
     extra_roots: Vec<RootsPem>,
     clock: Arc<dyn Clock>,
+    /// What `build` makes: a `Config`, or a client.
+    product: PhantomData<fn() -> T>,
 }
 
-impl Default for ConfigBuilder {
+/// What a [`ConfigBuilder`] builds from a checked [`Config`]: the config itself, or a
+/// [`crate::UsageClient`].
+pub trait FromConfig: Sized {
+    /// Makes `Self` from a checked configuration.
+    fn from_config(config: Config) -> Result<Self, Error>;
+}
+
+impl FromConfig for Config {
+    fn from_config(config: Config) -> Result<Self, Error> {
+        Ok(config)
+    }
+}
+
+impl<T> Default for ConfigBuilder<T> {
     fn default() -> Self {
         Self {
             region: Region::UsEast1,
@@ -240,11 +257,12 @@ impl Default for ConfigBuilder {
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             extra_roots: Vec::new(),
             clock: Arc::new(TokioClock),
+            product: PhantomData,
         }
     }
 }
 
-impl ConfigBuilder {
+impl<T: FromConfig> ConfigBuilder<T> {
     /// The Genesys Cloud region (ignored when a base URL is set).
     pub fn region(mut self, region: Region) -> Self {
         self.region = region;
@@ -354,7 +372,43 @@ impl ConfigBuilder {
     }
 
     /// Checks the configuration.
-    pub fn build(self) -> Result<Config, Error> {
+    pub fn build(self) -> Result<T, Error> {
+        T::from_config(self.checked()?)
+    }
+
+    /// The same settings, building a `U` instead (e.g. a client from [`Config::from_env`]).
+    pub fn building<U>(self) -> ConfigBuilder<U> {
+        let Self {
+            region,
+            base_url,
+            token_url,
+            credentials,
+            retry,
+            poll,
+            timeouts,
+            user_agent_suffix,
+            max_response_size,
+            extra_roots,
+            clock,
+            product: _,
+        } = self;
+        ConfigBuilder {
+            region,
+            base_url,
+            token_url,
+            credentials,
+            retry,
+            poll,
+            timeouts,
+            user_agent_suffix,
+            max_response_size,
+            extra_roots,
+            clock,
+            product: PhantomData,
+        }
+    }
+
+    fn checked(self) -> Result<Config, Error> {
         let base = match &self.base_url {
             Some(url) => checked_url("base_url", "base URL", url)?,
             None => Url::parse(&self.region.api_base_url()).expect("region URLs are valid"),

@@ -77,7 +77,7 @@ pub mod types;
 mod wait;
 
 pub use client::UsageClient;
-pub use config::{Config, ConfigBuilder, Credentials, Secret, Timeouts};
+pub use config::{Config, ConfigBuilder, Credentials, FromConfig, Secret, Timeouts};
 pub use error::{
     ApiError, AuthError, DecodeError, Error, InvalidInput, PagingLimit, TransportError,
 };
