@@ -6,22 +6,7 @@
 //! (`aggregates-job:organization:9f32…`), so a program can print or store it and resume
 //! from it later: that is the only resume path.
 //!
-//! ```no_run
-//! # async fn run(client: usage_sdk::UsageClient) -> Result<(), usage_sdk::Error> {
-//! use usage_sdk::{AnyHandle, Interval, OrganizationJob, OrganizationJobQuery};
-//!
-//! let job = client.submit(&OrganizationJobQuery::builder(Interval::last_full_days(7)?).build()?).await?;
-//! let stored = job.to_string(); // "aggregates-job:organization:<id>"
-//! // ... later, maybe in another process:
-//! let job: OrganizationJob = stored.parse()?;
-//! let mut rows = client.wait(&job).await?; // a finished job: the first page at once
-//! while let Some(row) = rows.try_next().await? {
-//!     println!("{:?}", row.request_count);
-//! }
-//! // Or any kind, for a program that stores handles of several kinds:
-//! let _any: AnyHandle = stored.parse()?;
-//! # Ok(()) }
-//! ```
+//! The waiter and the client's query methods are in `wait.rs`, with an example.
 
 use std::fmt;
 use std::future::Future;
