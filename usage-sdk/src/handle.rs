@@ -1,8 +1,8 @@
 //! One vocabulary for every kind of asynchronous query: a query is submitted
 //! ([`UsageClient::submit`], or [`UsageClient::oauth_client`] for one client's), which gives
-//! a **handle** ([`Execution`], [`OrganizationJob`], [`OAuthClientJob`], [`SimpleSearch`]);
-//! [`UsageClient::wait`] polls the handle on one schedule and reads its rows as one
-//! [`Rows`] stream. A handle displays, parses and serialises as a short string
+//! a **handle** ([`crate::Execution`], [`crate::OrganizationJob`], [`crate::OAuthClientJob`],
+//! [`crate::SimpleSearch`]); [`UsageClient::wait`] polls the handle on one schedule and reads
+//! its rows as one [`crate::Rows`] stream. A handle displays, parses and serialises as a short string
 //! (`aggregates-job:organization:9f32…`), so a program can print or store it and resume
 //! from it later: that is the only resume path.
 //!
@@ -45,8 +45,9 @@ pub(crate) mod sealed {
 
 /// A submitted query of any kind: what to poll and read, and where.
 ///
-/// Implemented by [`Execution`] (legacy usage queries and the client usage summary),
-/// [`OrganizationJob`] and [`OAuthClientJob`] (aggregates query jobs) and [`SimpleSearch`].
+/// Implemented by [`crate::Execution`] (legacy usage queries and the client usage summary),
+/// [`crate::OrganizationJob`] and [`crate::OAuthClientJob`] (aggregates query jobs) and
+/// [`crate::SimpleSearch`].
 pub trait Handle:
     sealed::Sealed + Clone + fmt::Debug + fmt::Display + FromStr<Err = Error> + Send + Sync + 'static
 {
