@@ -8,7 +8,8 @@
 //! - `cargo xtask regen --upstream FILE [--dry-run]` imports the published Genesys Swagger 2.0
 //!   document: it rewrites `spec/usage-api.json` from it, regenerates the snapshot, and prints
 //!   both diffs and a summary that calls out breaking changes (see `upstream/`).
-//! - `cargo xtask layers` prints the library's module graph and fails on an import circle.
+//! - `cargo xtask layers` prints the module graphs of the library and of `usage-report` and
+//!   fails on an import circle in either.
 //! - `cargo xtask synth-upstream FILE [--mb N]` writes a synthetic Swagger 2.0 document of about
 //!   N MB (default 50) with thousands of operations, to measure the import on a large input.
 
@@ -61,21 +62,35 @@ fn main() -> ExitCode {
 }
 
 fn run_layers(ws: &Workspace) -> Result<ExitCode, String> {
-    let graph = layers::graph(&ws.root.join("usage-sdk"))?;
-    for (module, deps) in &graph {
-        let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
-        println!("{module:<12} -> {}", deps.join(" "));
-    }
-    let circles = layers::circles(&graph);
-    if circles.is_empty() {
-        println!("no import circle among {} modules", graph.len());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        for circle in &circles {
-            println!("circle: {}", circle.join(" -> "));
+    let sdk = ws.root.join("usage-sdk");
+    let graphs = [
+        ("usage-sdk", layers::graph(&sdk)?),
+        (
+            "usage-report",
+            layers::report_graph(&sdk.join("usage-report"))?,
+        ),
+    ];
+    let mut code = ExitCode::SUCCESS;
+    for (i, (name, graph)) in graphs.iter().enumerate() {
+        if i > 0 {
+            println!();
         }
-        Ok(ExitCode::FAILURE)
+        println!("{name}:");
+        for (module, deps) in graph {
+            let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+            println!("{module:<12} -> {}", deps.join(" "));
+        }
+        let circles = layers::circles(graph);
+        if circles.is_empty() {
+            println!("no import circle among {} modules of {name}", graph.len());
+        } else {
+            for circle in &circles {
+                println!("circle in {name}: {}", circle.join(" -> "));
+            }
+            code = ExitCode::FAILURE;
+        }
     }
+    Ok(code)
 }
 
 fn run_regen(

@@ -12,7 +12,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
 
 use crate::analysis::thousands;
-use crate::render::Row;
+use crate::row::Row;
 
 /// How many of the latest full days make the "recent daily rate".
 pub const RATE_DAYS: u32 = 7;

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use clap::ValueEnum;
 
-use crate::render::Row;
+use crate::row::Row;
 
 /// How many OAuth clients get their own series; the rest are summed as "other", so a chart
 /// has at most `TOP_CLIENTS + 1` series (ten distinct palette colours).

@@ -4,10 +4,15 @@
 //! `Interval`, `OAuthClientId`, `Days`, `ExecutionId`), so the program accepts exactly what the
 //! SDK accepts and reports the SDK's message when it does not.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use usage_sdk::{Days, Granularity, HttpMethod, Interval, Metric, OAuthClientId, PageSize, SortBy};
+
+use crate::allowance::parse_positive;
+use crate::analysis::TopBy;
+pub use crate::output::Format;
 
 /// The longest `--timeout` accepted. Far above any real usage query (Genesys computes them in
 /// seconds to minutes), and small enough that the deadline can never overflow a clock.
@@ -33,8 +38,54 @@ configuration, 130 interrupted.";
 /// API usage of a Genesys Cloud organization or OAuth client (Usage API), as a table, CSV or
 /// JSON.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "usage-report", version, after_help = ENVIRONMENT)]
+#[command(
+    name = "usage-report",
+    version,
+    after_help = ENVIRONMENT,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// What to do; without one, the report (with the options below).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Log the SDK's calls and attempts to stderr: -v debug, -vv trace (RUST_LOG wins)
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Log line format on stderr
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "F", global = true)]
+    pub log_format: LogFormat,
+
+    /// Print a completion script for SHELL and exit
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    pub completions: Option<clap_complete::Shell>,
+}
+
+/// The program's subcommands. Each gets its own module beside `report` (the next ones:
+/// `events`, `sync`, `serve`).
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// The usage report (what `usage-report` does without a subcommand)
+    Report(ReportArgs),
+}
+
+impl Cli {
+    /// The report's options, whether given with `report` or without a subcommand.
+    pub fn report_args(&self) -> &ReportArgs {
+        match &self.command {
+            Some(Command::Report(args)) => args,
+            None => &self.report,
+        }
+    }
+}
+
+/// The options of the report.
+#[derive(Clone, Debug, Args)]
+pub struct ReportArgs {
     /// The last N full UTC days (default 7); with --summary, the summary's days
     #[arg(long, value_name = "N", value_parser = parse_days, conflicts_with = "interval")]
     pub days: Option<Days>,
@@ -121,7 +172,7 @@ pub struct Cli {
     pub format: Format,
 
     #[command(flatten)]
-    pub extras: crate::extras::Extras,
+    pub extras: Extras,
 
     /// Give up after SECS seconds (default 1800, at most 604800): submitting, waiting for and
     /// reading the query all count; the message then says how to resume
@@ -147,22 +198,57 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
-    /// Log the SDK's calls and attempts to stderr: -v debug, -vv trace (RUST_LOG wins)
-    #[arg(short, long, action = ArgAction::Count)]
-    pub verbose: u8,
-
-    /// Log line format on stderr
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "F")]
-    pub log_format: LogFormat,
-
-    /// Print a completion script for SHELL and exit
-    #[arg(long, value_name = "SHELL", exclusive = true)]
-    pub completions: Option<clap_complete::Shell>,
-
     /// Print the JSON Schema of what --format json writes (an array of rows: organization
     /// job rows, client job rows with --client, ApiUsageRow with --api legacy) and exit
     #[arg(long, conflicts_with_all = ["resume", "summary", "demo"])]
     pub print_schema: bool,
+}
+
+/// The options of charts, the HTML report, the allowance forecast and top offenders.
+#[derive(Clone, Debug, Default, Args)]
+pub struct Extras {
+    /// Also write charts of the rows to FILE (SVG): requests per day by client, 429 share,
+    /// top endpoints. Without --granularity the query asks for Day; without --group-by it
+    /// groups by client, template URI and method
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
+
+    /// Keep the N rows with the largest --by value, largest first (every format)
+    #[arg(long, value_name = "N", value_parser = parse_top)]
+    pub top: Option<usize>,
+
+    /// What --top orders by (default requests)
+    #[arg(long, value_enum, value_name = "KEY", requires = "top")]
+    pub by: Option<TopBy>,
+
+    /// Monthly request allowance: report the month to date (full UTC days, per day) against
+    /// it, with a month-end projection at the last 7 days' rate
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse_positive,
+        conflicts_with_all = ["allowance_per_user", "days", "interval", "resume", "summary"]
+    )]
+    pub allowance: Option<u64>,
+
+    /// Allowance per user per month, times --users
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse_positive,
+        requires = "users",
+        conflicts_with_all = ["days", "interval", "resume", "summary"]
+    )]
+    pub allowance_per_user: Option<u64>,
+
+    /// With --allowance-per-user: the number of users
+    #[arg(long, value_name = "M", value_parser = parse_positive, requires = "allowance_per_user")]
+    pub users: Option<u64>,
+}
+
+fn parse_top(value: &str) -> Result<usize, String> {
+    let n = parse_positive(value)?;
+    usize::try_from(n).map_err(|_| format!("{value} is more rows than this machine can hold"))
 }
 
 /// Which Usage API the report asks.
@@ -174,7 +260,7 @@ pub enum Api {
     Legacy,
 }
 
-impl Cli {
+impl ReportArgs {
     /// The jobs-only options given, by flag name, for the error when --api legacy is asked.
     pub fn job_only_options(&self) -> Vec<&'static str> {
         [
@@ -207,30 +293,6 @@ fn parse_sort(value: &str) -> Result<SortBy, String> {
 
 fn parse_page_size(value: &str) -> Result<PageSize, String> {
     value.parse().map_err(|e: usage_sdk::Error| e.to_string())
-}
-
-/// How the rows are printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Aligned columns with totals and error shares
-    Table,
-    /// The same columns, comma-separated, no totals
-    Csv,
-    /// The rows exactly as the API's ApiUsageRow
-    Json,
-    /// One self-contained page: parameters, totals, charts, the table
-    Html,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Html => "html",
-        }
-    }
 }
 
 /// How log lines are written.
@@ -269,8 +331,30 @@ mod tests {
     use clap::CommandFactory;
     use clap::error::ErrorKind;
 
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    fn parse_cli(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("usage-report").chain(args.iter().copied()))
+    }
+
+    fn parse(args: &[&str]) -> Result<ReportArgs, clap::Error> {
+        parse_cli(args).map(|cli| cli.report_args().clone())
+    }
+
+    #[test]
+    fn the_report_runs_without_a_subcommand_or_with_report() {
+        let plain = parse_cli(&["--days", "3", "-v"]).unwrap();
+        assert!(plain.command.is_none());
+        assert_eq!(plain.verbose, 1);
+        let named = parse_cli(&["report", "--days", "3", "-v"]).unwrap();
+        assert!(matches!(named.command, Some(Command::Report(_))));
+        assert_eq!(named.verbose, 1);
+        assert_eq!(
+            named.report_args().days,
+            plain.report_args().days,
+            "the same options either way"
+        );
+        // Report options before a subcommand would be silently ignored: refused.
+        let error = parse_cli(&["--days", "3", "report"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
     }
 
     #[test]

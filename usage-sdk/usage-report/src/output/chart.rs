@@ -547,7 +547,7 @@ pub fn panels(data: &ChartData, context: &ChartContext) -> Result<Vec<String>, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Row;
+    use crate::row::Row;
 
     fn hostile() -> Vec<Row> {
         vec![Row {

@@ -1,0 +1,382 @@
+//! One fetch for every API and scope: submit the query (or take the handle of one
+//! submitted earlier), wait for it with one progress line, read its rows as one stream of
+//! [`ApiRow`]s. Ctrl-C and the `--timeout` deadline end every step ([`Limits`]); when they
+//! do, the message says what was under way and how to resume.
+
+use std::io::{IsTerminal, Write};
+
+use tokio::task::JoinHandle;
+use usage_sdk::{
+    ApiUsageRow, ClientPublicApiUsage, Days, Error, Execution, ExecutionScope, Handle,
+    OAuthClientId, OAuthClientJob, OAuthClientJobQuery, OAuthClientQuery, OrganizationJob,
+    OrganizationJobQuery, OrganizationPublicApiUsage, OrganizationQuery, PollPolicy, Rows,
+    UsageClient, WaitEvent,
+};
+
+use crate::exit::Exit;
+use crate::row::ApiRow;
+use crate::text::{shell_word, terminal_safe};
+
+/// What to ask the API for: a query of any API and scope, or a handle to pick up again.
+#[derive(Clone, Debug)]
+pub enum Target {
+    OrganizationJob(OrganizationJobQuery),
+    ClientJob(OAuthClientId, OAuthClientJobQuery),
+    Organization(OrganizationQuery),
+    Client(OAuthClientId, OAuthClientQuery),
+    Summary(OAuthClientId, Days),
+    /// Submitted earlier (`--resume`).
+    Resume(Resumed),
+}
+
+/// A handle from `--resume`, of the kinds the report submits.
+#[derive(Clone, Debug)]
+pub enum Resumed {
+    Execution(Execution),
+    OrganizationJob(OrganizationJob),
+    ClientJob(OAuthClientJob),
+}
+
+/// How to wait and read.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub poll: PollPolicy,
+    /// Whether to show the progress line on stderr (a terminal, no logs).
+    pub progress: bool,
+    /// Stop with an error rather than read more rows.
+    pub max_rows: Option<u64>,
+    /// How the resume command is written, or why there is none.
+    pub resume: ResumeHint,
+}
+
+/// What the resume command needs besides the handle.
+#[derive(Clone, Debug)]
+pub struct ResumeHint {
+    /// `--format F`, when not the table.
+    pub format: Option<&'static str>,
+    /// The demo stand-in's queries end with the program: nothing to resume.
+    pub demo: bool,
+}
+
+/// What ends a step of the run early besides its own outcome: Ctrl-C, and the `--timeout`,
+/// which bounds the whole run (submitting, waiting and reading the rows), not just the wait.
+pub struct Limits {
+    interrupted: JoinHandle<std::io::Result<()>>,
+    deadline: tokio::time::Instant,
+    timeout: std::time::Duration,
+}
+
+impl Limits {
+    /// Watches Ctrl-C from now on (so it never kills the program without a word), and sets
+    /// the deadline `timeout` from now.
+    pub fn start(timeout: std::time::Duration) -> Self {
+        let now = tokio::time::Instant::now();
+        Self {
+            interrupted: tokio::spawn(tokio::signal::ctrl_c()),
+            // A deadline beyond what the clock can represent: none.
+            deadline: now
+                .checked_add(timeout)
+                .unwrap_or_else(|| now + std::time::Duration::from_secs(100 * 365 * 24 * 3600)),
+            timeout,
+        }
+    }
+
+    /// Runs `step` until it ends, Ctrl-C or the deadline; `doing` says what was under way
+    /// (and how to resume, when there is a way) in the message of the latter two.
+    pub async fn run<T>(
+        &mut self,
+        step: impl Future<Output = Result<T, Exit>>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<T, Exit> {
+        self.run_until(self.deadline, step, doing).await
+    }
+
+    /// Like [`run`](Self::run), for a waiter given [`remaining`](Self::remaining) as its own
+    /// deadline: its deadline error (with the last status) comes first, and the run's
+    /// deadline ends the step only if the waiter overran by a second (its last poll's grace).
+    async fn run_wait<T>(
+        &mut self,
+        step: impl Future<Output = Result<T, Exit>>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<T, Exit> {
+        let at = self.deadline + std::time::Duration::from_secs(1);
+        self.run_until(at, step, doing).await
+    }
+
+    async fn run_until<T>(
+        &mut self,
+        at: tokio::time::Instant,
+        step: impl Future<Output = Result<T, Exit>>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<T, Exit> {
+        tokio::select! {
+            done = step => done,
+            _ = &mut self.interrupted => Err(Exit::interrupted(format!("interrupted while {}", doing()))),
+            () = tokio::time::sleep_until(at) => Err(Exit::failed(format!(
+                "the --timeout of {} s passed while {}",
+                self.timeout.as_secs(),
+                doing()
+            ))),
+        }
+    }
+
+    /// The time left before the deadline, for the waiter's own deadline.
+    fn remaining(&self) -> std::time::Duration {
+        self.deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+    }
+}
+
+/// The rows of a query of any kind, as they arrive.
+pub struct Fetched {
+    rows: RowStream,
+    /// What reading the rows is, and how to resume, for [`Limits::run`]'s message.
+    reading: String,
+}
+
+impl Fetched {
+    /// The next row, or `None` after the last.
+    pub async fn try_next(&mut self) -> Result<Option<ApiRow>, Exit> {
+        Ok(match &mut self.rows {
+            RowStream::Legacy(rows) => rows.try_next().await?.map(ApiRow::Legacy),
+            RowStream::Organization(rows) => rows.try_next().await?.map(ApiRow::Organization),
+            RowStream::Client(rows) => rows.try_next().await?.map(ApiRow::Client),
+        })
+    }
+
+    /// "reading the rows of job ID; resume with ...".
+    pub fn reading(&self) -> String {
+        self.reading.clone()
+    }
+}
+
+enum RowStream {
+    Legacy(Rows<ApiUsageRow>),
+    Organization(Rows<OrganizationPublicApiUsage>),
+    Client(Rows<ClientPublicApiUsage>),
+}
+
+/// The row types the report reads, each one kind of [`RowStream`].
+trait ReportRow: Sized {
+    fn stream(rows: Rows<Self>) -> RowStream;
+}
+
+impl ReportRow for ApiUsageRow {
+    fn stream(rows: Rows<Self>) -> RowStream {
+        RowStream::Legacy(rows)
+    }
+}
+
+impl ReportRow for OrganizationPublicApiUsage {
+    fn stream(rows: Rows<Self>) -> RowStream {
+        RowStream::Organization(rows)
+    }
+}
+
+impl ReportRow for ClientPublicApiUsage {
+    fn stream(rows: Rows<Self>) -> RowStream {
+        RowStream::Client(rows)
+    }
+}
+
+/// Submits `target` (unless it is a handle already), waits for it and starts reading.
+pub async fn fetch(
+    client: &UsageClient,
+    target: &Target,
+    options: &Options,
+    limits: &mut Limits,
+) -> Result<Fetched, Exit> {
+    let of = |id| client.oauth_client(id);
+    match target {
+        Target::OrganizationJob(query) => {
+            let job = submit(limits, JOBS, client.submit(query)).await?;
+            wait(client, &job, None, options, limits).await
+        }
+        Target::ClientJob(id, query) => {
+            let job = submit(limits, JOBS, of(id).submit(query)).await?;
+            wait(client, &job, Some(id), options, limits).await
+        }
+        Target::Organization(query) => {
+            let execution = submit(limits, LEGACY, client.submit(query)).await?;
+            wait(client, &execution, None, options, limits).await
+        }
+        Target::Client(id, query) => {
+            let execution = submit(limits, LEGACY, of(id).submit(query)).await?;
+            wait(client, &execution, Some(id), options, limits).await
+        }
+        Target::Summary(id, days) => {
+            let execution = submit(limits, LEGACY, of(id).submit(days)).await?;
+            wait(client, &execution, Some(id), options, limits).await
+        }
+        Target::Resume(Resumed::Execution(execution)) => {
+            let id = match &execution.scope {
+                ExecutionScope::OAuthClient(id) => Some(id),
+                _ => None,
+            };
+            wait(client, execution, id, options, limits).await
+        }
+        Target::Resume(Resumed::OrganizationJob(job)) => {
+            wait(client, job, None, options, limits).await
+        }
+        Target::Resume(Resumed::ClientJob(job)) => {
+            wait(client, job, Some(&job.client_id), options, limits).await
+        }
+    }
+}
+
+/// What the two APIs call their queries, in messages and the resume command.
+struct Api {
+    query: &'static str,
+    resume: &'static str,
+    /// A 403 means missing permissions: say which (the jobs need other ones than the legacy
+    /// queries).
+    permission_hint: bool,
+}
+
+const JOBS: Api = Api {
+    query: "job",
+    resume: "--resume",
+    permission_hint: true,
+};
+
+const LEGACY: Api = Api {
+    query: "execution",
+    resume: "--api legacy --resume",
+    permission_hint: false,
+};
+
+fn api_of(handle: &impl Handle) -> &'static Api {
+    if handle.kind().starts_with("aggregates-job") {
+        &JOBS
+    } else {
+        &LEGACY
+    }
+}
+
+async fn submit<H>(
+    limits: &mut Limits,
+    api: Api,
+    submitted: impl Future<Output = Result<H, Error>>,
+) -> Result<H, Exit> {
+    let doing = format!(
+        "submitting the {}",
+        if api.permission_hint { "job" } else { "query" }
+    );
+    limits
+        .run(
+            async { submitted.await.map_err(|e| failed(&api, e, &doing)) },
+            || format!("{doing}; no {} id was received", api.query),
+        )
+        .await
+}
+
+/// An error of the API; a 403 from the jobs names the permission they need, and that the
+/// legacy operations use other ones.
+fn failed(api: &Api, error: Error, doing: &str) -> Exit {
+    if api.permission_hint && error.status() == Some(403) {
+        Exit::failed(format!(
+            "{error}\nwhile {doing}: the aggregates jobs need the permission \
+             usage:organization:view (organization) or usage:client:view (--client); \
+             `--api legacy` uses the older usage permissions instead"
+        ))
+    } else {
+        error.into()
+    }
+}
+
+/// Waits for `handle` with the progress line, then starts reading its rows.
+async fn wait<H>(
+    client: &UsageClient,
+    handle: &H,
+    client_id: Option<&OAuthClientId>,
+    options: &Options,
+    limits: &mut Limits,
+) -> Result<Fetched, Exit>
+where
+    H: Handle,
+    H::Row: ReportRow,
+{
+    let api = api_of(handle);
+    let resume = || resume_command(&options.resume, api.resume, handle.id(), client_id);
+    let progress = options.progress && std::io::stderr().is_terminal();
+    // The waiter's own deadline is what is left of the run's, so a query still running at
+    // the end is reported as such (with its last status) rather than as a bare timeout.
+    let poll = options.poll.clone().with_deadline(limits.remaining());
+    let doing = format!("waiting for the {}", api.query);
+    let waited = limits
+        .run_wait(
+            async {
+                client
+                    .wait_observed(handle, &poll, |event| {
+                        if progress {
+                            show_progress(event)
+                        }
+                    })
+                    .await
+                    .map_err(|error| match error {
+                        Error::DeadlineExceeded { .. } | Error::JobDeadlineExceeded { .. } => {
+                            Exit::failed(format!("{error}\n{}", resume()))
+                        }
+                        error => failed(api, error, &doing),
+                    })
+            },
+            || format!("waiting for {} {}; {}", api.query, handle.id(), resume()),
+        )
+        .await;
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    let rows = match options.max_rows {
+        Some(max) => waited?.max_rows(max),
+        None => waited?,
+    };
+    Ok(Fetched {
+        rows: H::Row::stream(rows),
+        reading: format!(
+            "reading the rows of {} {}; {}",
+            api.query,
+            handle.id(),
+            resume()
+        ),
+    })
+}
+
+/// The progress line on a terminal, for every kind of query.
+fn show_progress(event: &WaitEvent<'_>) {
+    // The status comes from the server: escaped like every server string on the terminal.
+    let status = terminal_safe(event.status.unwrap_or("no status"));
+    let what = if event.kind.starts_with("aggregates-job") {
+        "job"
+    } else {
+        "execution"
+    };
+    eprint!(
+        "\r\x1b[2K{what} {}: {status} after {:.1} s (poll {})",
+        terminal_safe(event.id),
+        event.elapsed.as_secs_f64(),
+        event.poll
+    );
+    let _ = std::io::stderr().flush();
+}
+
+/// `usage-report {resume} ID [--client C] [--format F]`, or why a demo run cannot resume.
+fn resume_command(
+    hint: &ResumeHint,
+    resume: &str,
+    id: &str,
+    client: Option<&OAuthClientId>,
+) -> String {
+    if hint.demo {
+        return "the demo stand-in's jobs and executions end with this program, so it cannot \
+                be resumed; run the report again (with a larger --timeout)"
+            .to_string();
+    }
+    let mut command = format!("usage-report {resume} {}", shell_word(id));
+    if let Some(client) = client {
+        command += &format!(" --client {}", shell_word(client.as_str()));
+    }
+    if let Some(format) = hint.format {
+        command += &format!(" --format {format}");
+    }
+    format!("resume with (same GENESYSCLOUD_* environment): {command}")
+}

@@ -1,0 +1,107 @@
+//! The table: aligned columns with a totals row and error shares.
+
+use usage_sdk::Metric;
+
+use super::columns::{Columns, Counter, shares};
+use crate::row::Row;
+use crate::text::terminal_safe;
+
+/// The rows as a table. `granularity` and `metrics` say what was asked for, when known (a
+/// resumed query does not know its own: its columns follow from the rows).
+pub fn table(rows: &[Row], granularity: bool, metrics: Option<&[Metric]>) -> String {
+    lay_out(rows, &Columns::for_rows(rows, granularity, metrics))
+}
+
+fn lay_out(rows: &[Row], columns: &Columns) -> String {
+    let mut header = columns.header();
+    header.extend(["4xx %", "5xx %", "429 %"].map(String::from));
+    let mut body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            // Names and URIs come from the API: a control character (an ANSI escape in a
+            // client name) is shown escaped, never sent to the terminal.
+            let mut cells: Vec<String> = columns
+                .cells(row)
+                .iter()
+                .map(|c| terminal_safe(c))
+                .collect();
+            cells.extend(shares(
+                row.requests,
+                row.status400,
+                row.status500,
+                row.status429,
+            ));
+            cells
+        })
+        .collect();
+    // Totals: sum each counter column; shares from the summed counters.
+    let sum = |get: Counter| -> Option<i64> {
+        rows.iter()
+            .map(get)
+            .try_fold(0i64, |acc, v| v.map(|v| acc.saturating_add(v)))
+    };
+    let mut totals = vec![String::new(); header.len() - 3 - columns.counters.len()];
+    if let Some(first) = totals.first_mut() {
+        *first = format!("TOTAL ({} rows)", rows.len());
+    }
+    totals.extend(
+        columns
+            .counters
+            .iter()
+            .map(|(_, get)| sum(*get).map(|v| v.to_string()).unwrap_or_default()),
+    );
+    totals.extend(shares(
+        sum(|r| r.requests),
+        sum(|r| r.status400),
+        sum(|r| r.status500),
+        sum(|r| r.status429),
+    ));
+    if totals.len() == header.len() {
+        body.push(totals);
+    }
+
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            std::iter::once(&header)
+                .chain(&body)
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let numeric = |i: usize| i >= header.len() - 3 - columns.counters.len();
+    let line = |cells: &[String]| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if numeric(i) {
+                    format!("{c:>w$}", w = widths[i])
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(&header);
+    out += &(widths
+        .iter()
+        .map(|w| "-".repeat(*w))
+        .collect::<Vec<_>>()
+        .join("  ")
+        + "\n");
+    let last = body.len().saturating_sub(1);
+    for (i, row) in body.iter().enumerate() {
+        if i == last && !rows.is_empty() {
+            out += &(widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  ")
+                + "\n");
+        }
+        out += &line(row);
+    }
+    out
+}

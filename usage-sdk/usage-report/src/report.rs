@@ -1,0 +1,290 @@
+//! The report (`usage-report` without a subcommand, or `usage-report report`): plan, fetch,
+//! aggregate, write. Each step is its own module; this one wires them and decides where
+//! the rows come from (the configured API or the demo stand-in).
+
+use chrono::Utc;
+use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk::{Config, PollPolicy, UsageClient};
+
+use crate::aggregate;
+use crate::cli::ReportArgs;
+use crate::exit::Exit;
+use crate::fetch::{self, Fetched, Limits, ResumeHint};
+use crate::output::{self, DEMO_NOTICE, Format};
+use crate::plan::{self, Plan};
+use crate::row::Row;
+use crate::setup::{self, Source};
+
+/// Runs the report; `progress` allows the progress line (no logs on stderr).
+pub async fn run(args: &ReportArgs, progress: bool) -> Result<(), Exit> {
+    let mut plan = plan::plan(args, Utc::now())?;
+    let demo = demo_reason(&plan)?;
+    // The stand-in is kept alive until the report is written.
+    let (client, poll, _stand_in) = connect(demo).await?;
+    plan.output.demo_notice = demo.map(|why| format!("{DEMO_NOTICE} ({why})"));
+    let poll = match plan.timeout {
+        Some(timeout) => poll.with_deadline(timeout),
+        None => poll,
+    };
+    let mut limits = Limits::start(poll.deadline);
+    let options = fetch::Options {
+        poll,
+        progress,
+        max_rows: plan.max_rows,
+        resume: ResumeHint {
+            format: (plan.output.format != Format::Table).then(|| plan.output.format.name()),
+            demo: demo.is_some(),
+        },
+    };
+    let mut rows = fetch::fetch(&client, &plan.target, &options, &mut limits).await?;
+    let reading = rows.reading();
+    limits.run(write(&plan, &mut rows), || reading).await
+}
+
+/// Writes the rows as they arrive, or all of them once read.
+async fn write(plan: &Plan, rows: &mut Fetched) -> Result<(), Exit> {
+    if output::streams(&plan.output) {
+        let mut out = output::Streamed::start(&plan.output)?;
+        while let Some(row) = rows.try_next().await? {
+            out.row(&row)?;
+        }
+        return out.finish();
+    }
+    // Only JSON writes the rows as the API sent them: the other formats keep less.
+    let keep_raw = plan.output.format == Format::Json;
+    let (mut all, mut raw) = (Vec::new(), Vec::new());
+    while let Some(row) = rows.try_next().await? {
+        all.push(Row::from(&row));
+        if keep_raw {
+            raw.push(row);
+        }
+    }
+    let aggregates = aggregate::aggregate(&all, &plan.aggregate);
+    let report = output::render(&all, &raw, &aggregates, &plan.output)?;
+    output::write(&plan.output, report)
+}
+
+/// Why the rows are the demo stand-in's, or `None` for the configured API.
+fn demo_reason(plan: &Plan) -> Result<Option<&'static str>, Exit> {
+    let vars = genesys_vars();
+    let demo = if plan.demo {
+        if !vars.is_empty() {
+            eprintln!("usage-report: --demo: ignoring the GENESYSCLOUD_* variables");
+        }
+        true
+    } else {
+        setup::decide(&vars).map_err(Exit::usage)? == Source::Demo
+    };
+    if demo && plan.resumes() {
+        return Err(Exit::usage(
+            "--resume needs a Genesys Cloud configuration (GENESYSCLOUD_*): executions of the \
+             demo stand-in end with the program that started it",
+        ));
+    }
+    Ok(demo.then_some(if plan.demo {
+        "--demo"
+    } else {
+        "no GENESYSCLOUD_* variable set"
+    }))
+}
+
+/// The `GENESYSCLOUD_*` variables present, with their values (which are never printed).
+fn genesys_vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            name.starts_with("GENESYSCLOUD_")
+                .then(|| (name, value.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// The client of the configured API, or of the demo stand-in started here (returned, so
+/// it lives as long as the caller keeps it).
+async fn connect(
+    demo: Option<&str>,
+) -> Result<(UsageClient, PollPolicy, Option<RunningStandIn>), Exit> {
+    let mut running = None;
+    let config = match demo {
+        Some(why) => {
+            let stand_in = StandIn::builder()
+                .start()
+                .await
+                .map_err(|e| Exit::failed(format!("cannot start the local stand-in: {e}")))?;
+            let client = stand_in.demo_client();
+            eprintln!(
+                "usage-report: {why}; using the local Usage API stand-in at {} (demo OAuth client {}): demo data, not your organization",
+                stand_in.base_url(),
+                client.id
+            );
+            let builder = Config::builder()
+                .base_url(stand_in.base_url())
+                .client_credentials(client.id.clone(), client.secret.clone());
+            running = Some(stand_in);
+            builder
+        }
+        None => Config::from_env()?,
+    }
+    .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")))
+    .build()?;
+    let poll = config.poll().clone();
+    Ok((UsageClient::new(config)?, poll, running))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use clap::Parser;
+    use usage_sdk::OrganizationPublicApiUsage;
+
+    use super::*;
+    use crate::cli::Cli;
+    use crate::row::ApiRow;
+
+    fn ok<T>(result: Result<T, Exit>) -> T {
+        result.unwrap_or_else(|e| panic!("exit {}: {}", e.code, e.message))
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-15T10:00:00Z".parse().unwrap()
+    }
+
+    /// The report of `rows` for `args` planned now (or with the forecast of `today`).
+    fn report(
+        args: &[&str],
+        today: Option<NaiveDate>,
+        rows: Vec<(Row, ApiRow)>,
+        demo: Option<&str>,
+    ) -> String {
+        let cli = Cli::try_parse_from(std::iter::once("usage-report").chain(args.iter().copied()))
+            .unwrap();
+        let mut plan = ok(plan::plan(cli.report_args(), now()));
+        if let Some(today) = today {
+            // As if planned that day (the jobs refuse to plan an interval over a year ago).
+            plan.aggregate.today = today;
+        }
+        plan.output.demo_notice = demo.map(str::to_string);
+        let (rows, raw): (Vec<Row>, Vec<ApiRow>) = rows.into_iter().unzip();
+        let aggregates = aggregate::aggregate(&rows, &plan.aggregate);
+        ok(output::render(&rows, &raw, &aggregates, &plan.output))
+    }
+
+    fn rows() -> Vec<(Row, ApiRow)> {
+        [
+            ("a", 10, 0),
+            ("b", 300, 30),
+            ("<script>alert(1)</script>", 50, 25),
+        ]
+        .into_iter()
+        .map(|(name, requests, s429)| {
+            let row = Row {
+                date: Some("2026-11-01".into()),
+                client_name: Some(name.into()),
+                template_uri: Some("/api/v2/x".into()),
+                http_method: Some("GET".into()),
+                requests: Some(requests),
+                status429: Some(s429),
+                ..Row::default()
+            };
+            let raw: OrganizationPublicApiUsage = serde_json::from_value(
+                serde_json::json!({ "name": name, "requestCount": requests }),
+            )
+            .unwrap();
+            (row, ApiRow::Organization(raw))
+        })
+        .collect()
+    }
+
+    #[test]
+    fn top_cuts_every_format_the_same_way() {
+        let json = report(
+            &["--top", "2", "--by", "429-rate", "--format", "json"],
+            None,
+            rows(),
+            None,
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let names: Vec<&str> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["<script>alert(1)</script>", "b"]);
+        let csv = report(
+            &["--top", "2", "--by", "429-rate", "--format", "csv"],
+            None,
+            rows(),
+            None,
+        );
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(
+            lines[1].contains("<script>") && lines[2].contains(",b,"),
+            "{csv}"
+        );
+        let table = report(&["--top", "1"], None, rows(), None);
+        assert!(table.contains("The top 1 of 3 rows by requests"), "{table}");
+        assert!(
+            table.contains(" b ") && !table.contains("script"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_forecast_counts_the_month_the_query_was_planned_for() {
+        // Planned on the last day of a month long past; the report is written "now".
+        let planned = "2025-03-31".parse().unwrap();
+        let mut rows = rows();
+        for (row, _) in &mut rows {
+            row.date = Some("2025-03-02".into());
+        }
+        let json = report(
+            &["--allowance", "1000", "--format", "json"],
+            Some(planned),
+            rows,
+            None,
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["allowance"]["month"], "2025-03", "{value}");
+        assert_eq!(value["allowance"]["requests_so_far"], 360, "{value}");
+    }
+
+    #[test]
+    fn json_with_an_allowance_is_one_object_with_rows_and_the_forecast() {
+        let json = report(
+            &["--allowance", "1000", "--format", "json"],
+            None,
+            rows(),
+            None,
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["rows"].as_array().unwrap().len(), 3);
+        assert_eq!(value["allowance"]["allowance"]["requests_per_month"], 1000);
+        assert!(
+            value["allowance"]["note"]
+                .as_str()
+                .unwrap()
+                .contains("not billing")
+        );
+    }
+
+    #[test]
+    fn the_html_report_escapes_api_strings_everywhere() {
+        let html = report(
+            &["--format", "html", "--allowance", "100"],
+            None,
+            rows(),
+            Some("DEMO"),
+        );
+        assert!(!html.contains("<script"), "no live script element");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("Allowance forecast") && html.contains("not billing figures"));
+        assert_eq!(html.matches("<svg").count(), 3);
+        assert!(html.contains("@media print"));
+        // tests/browser-check.sh loads this page in headless Chromium.
+        if let Some(path) = std::env::var_os("USAGE_REPORT_HOSTILE_HTML") {
+            std::fs::write(path, &html).unwrap();
+        }
+    }
+}
