@@ -29,11 +29,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use tokio::task::JoinHandle;
-use usage_sdk::stand_in::{RunningStandIn, StandIn};
 use usage_sdk::{
     Config, Days, Error, Execution, ExecutionId, ExecutionScope, GroupBy, Interval, Metric,
     OAuthClientId, OAuthClientQuery, OrganizationQuery, UsageClient, WaitEvent,
 };
+use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
 use crate::cli::{Api, Cli, Format};
 use crate::setup::Source;
