@@ -475,7 +475,7 @@ async fn a_handle_stored_as_a_string_resumes_with_its_first_poll_at_once() {
     // A fresh submit still waits about a second before its first poll, as Genesys asks.
     let fresh = ManualClock::new();
     let server = ScriptedServer::start(job_flow(3, 0)).await;
-    build(config(&server.base_url, &fresh))
+    let _rows = build(config(&server.base_url, &fresh))
         .rows(&org_query(10))
         .await
         .unwrap();
