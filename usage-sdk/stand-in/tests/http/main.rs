@@ -2,11 +2,11 @@
 //! the real API:
 //! - `server`: the token flow, the legacy executions, the data semantics, validation, rate
 //!   limiting, fault injection and correlation ids.
-//! - `jobs`: the aggregates query jobs and simple search.
+//! - `aggregates`: the aggregates query jobs, and simple search.
 //!
 //! The client against the stand-in is tested in the workspace's tests (tests/it).
 
-mod jobs;
+mod aggregates;
 mod server;
 
 /// A plain reqwest client. reqwest is built without a crypto provider of its own (as in
