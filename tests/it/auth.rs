@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use usage_sdk::stand_in::Route;
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
     AuthError, Config, Error, ExecutionId, OAuthClientQuery, OrganizationQuery, QueryStatus,
     RetryPolicy,
 };
+use usage_sdk_stand_in::Route;
 
 use crate::scripted::{Act, RawServer, head};
 use crate::scripted::{Reply, ScriptedServer};

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use usage_sdk::raw::types::ApiUsageRow;
-use usage_sdk::stand_in::{DEMO_CLIENT_ID, DEMO_CLIENT_NAME, Route};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
     Days, Execution, ExecutionId, Granularity, GroupBy, Interval, Metric, OAuthClientId,
     OAuthClientQuery, OrganizationQuery, QueryStatus,
 };
+use usage_sdk_stand_in::{DEMO_CLIENT_ID, DEMO_CLIENT_NAME, Route};
 
 use crate::support::*;
 

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use usage_sdk::stand_in::StandIn;
 use usage_sdk::{
     Config, Error, Execution, Interval, Metric, OrganizationQuery, PollPolicy, UsageClient,
 };
+use usage_sdk_stand_in::StandIn;
 
 use crate::support::{proc_status_kib, run_alone_in_a_child_process};
 

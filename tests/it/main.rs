@@ -20,8 +20,11 @@
 //!
 //! Below it and beside it:
 //! - `raw_client`: every generated operation's request and response shapes, table-driven.
-//! - `stand_in`, `stand_in_jobs`: the stand-in server itself, over plain HTTP.
+//! - `agreement`: the raw client round-trips the stand-in's answers, and the client's input
+//!   checks and the stand-in's validation agree at each documented limit. (The stand-in on
+//!   its own is tested in its crate, usage-sdk/stand-in/tests.)
 
+mod agreement;
 mod auth;
 mod end_to_end;
 mod fuzz;
@@ -33,8 +36,6 @@ mod raw_client;
 mod retries;
 mod scripted;
 mod security;
-mod stand_in;
-mod stand_in_jobs;
 mod support;
 mod tls;
 mod unknown_fields;

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use usage_sdk::stand_in::{Fault, Route};
 use usage_sdk::time::{Clock, ManualClock, Sleep};
 use usage_sdk::{
     AuthError, Config, Days, Error, Execution, ExecutionId, Interval, OAuthClientId,
     OAuthClientQuery, OrganizationQuery, PollPolicy, QueryStatus, RetryPolicy, UsageClient,
 };
+use usage_sdk_stand_in::{Fault, Route};
 
 use crate::scripted::{Act, RawServer, head};
 use crate::scripted::{Reply, ScriptedServer};

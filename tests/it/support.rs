@@ -10,13 +10,13 @@ use httpmock::{Mock, MockServer};
 use serde_json::{Value, json};
 use usage_sdk::raw::types::ErrorBody;
 use usage_sdk::raw::{Error, ResponseValue};
-use usage_sdk::stand_in::{
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningStandIn, StandIn, StandInBuilder,
-};
 use usage_sdk::time::{Clock, ManualClock};
 use usage_sdk::{
     ApiError, Config, ConfigBuilder, Execution, ExecutionId, GroupBy, Interval, Metric,
     OAuthClientId, OrganizationQuery, PollPolicy, RetryPolicy, UsageClient,
+};
+use usage_sdk_stand_in::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningStandIn, StandIn, StandInBuilder,
 };
 
 use crate::scripted::{Recorded, Reply, ScriptedServer};

@@ -10,13 +10,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use usage_sdk::stand_in::{Route, RunningStandIn, StandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
     AuthError, Config, ConfigBuilder, Days, Error, Execution, ExecutionId, GroupBy, JobGroupBy,
     OAuthClientJobQuery, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery, PageSize,
     SimpleSearchQuery, TransportError, UsageClient,
 };
+use usage_sdk_stand_in::{Route, RunningStandIn, StandIn};
 use usage_sdk_tls_proxy::{Alpn, Handshake, TestCa, TlsProxy, Validity};
 
 use crate::support::{CollectReport, TOKEN, demo, recent_week, si_config};

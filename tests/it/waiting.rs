@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use usage_sdk::stand_in::{DEMO_CLIENT_ID, Route, RunningStandIn};
 use usage_sdk::time::ManualClock;
 use usage_sdk::{
     Config, Days, Error, Execution, OAuthClientQuery, OrganizationJobQuery, OrganizationQuery,
     PollPolicy, QueryStatus, UsageClient,
 };
+use usage_sdk_stand_in::{DEMO_CLIENT_ID, Route, RunningStandIn};
 
 use crate::scripted::{Reply, ScriptedServer};
 use crate::support::*;

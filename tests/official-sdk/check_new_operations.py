@@ -4,7 +4,7 @@ against the local stand-in, to check that the SDK parses every answer.
 Run by hand, not by CI (it needs PyPI and a running stand-in):
 
     python3 -m venv /tmp/pysdk && /tmp/pysdk/bin/pip install purecloudplatformclientv2==269.0.0
-    cargo run -p usage-sdk --features stand-in --example stand-in -- 47123 --execution-ms 1000 &
+    cargo run -p usage-sdk-stand-in -- 47123 --execution-ms 1000 &
     /tmp/pysdk/bin/python tests/official-sdk/check_new_operations.py [http://127.0.0.1:47123]
 
 It prints one line per call (method, arguments, outcome) and exits non-zero on the first
@@ -18,7 +18,7 @@ import PureCloudPlatformClientV2 as gc
 from PureCloudPlatformClientV2.rest import ApiException
 
 HOST = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:47123"
-# The stand-in's demo client (usage-sdk/src/stand_in/data.rs).
+# The stand-in's demo client (usage-sdk/stand-in/src/data.rs).
 CLIENT_ID = "6f1c2b1e-0000-4000-8000-00000000c1d0"
 CLIENT_SECRET = "demo-client-secret"
 BUILTIN_CLIENT_ID = "b1a7c0de-0000-4000-8000-0000000b1170"

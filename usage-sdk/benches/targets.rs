@@ -1,9 +1,9 @@
 //! Benchmarks with targets (issue #5), each against a baseline measured in the same run.
 //!
 //! ```text
-//! cargo bench -p usage-sdk --features stand-in --bench targets            # all five, ~25 min (build ~20)
-//! cargo bench -p usage-sdk --features stand-in --bench targets -- overhead decode
-//! cargo bench -p usage-sdk --features stand-in --bench targets -- stream
+//! cargo bench -p usage-sdk --bench targets            # all five, ~25 min (build ~20)
+//! cargo bench -p usage-sdk --bench targets -- overhead decode
+//! cargo bench -p usage-sdk --bench targets -- stream
 //! ```
 //!
 //! Names: `overhead`, `decode`, `fanout`, `build`, `stream`, `resume`. With no name all run; the last line is a
@@ -70,11 +70,11 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use usage_sdk::raw::types::{ApiUsageQueryResult, ErrorBody};
-use usage_sdk::stand_in::StandIn;
 use usage_sdk::{
     Granularity, GroupBy, Interval, Metric, OAuthClientId, OAuthClientQuery, OrganizationJob,
     OrganizationJobQuery, OrganizationQuery, PageSize, PollPolicy, UsageClient,
 };
+use usage_sdk_stand_in::StandIn;
 
 // ---------------------------------------------------------------------------------------------
 // A counting allocator: current and peak live heap bytes.

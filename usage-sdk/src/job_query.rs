@@ -333,7 +333,7 @@ fn check_filter(field: &'static str, values: &[String]) -> Result<(), Error> {
 
 /// "Start date cannot be more than a year ago.": a calendar year, the lenient reading (366
 /// days back after a leap day). The stand-in reads the document on its own (its own
-/// constants); tests/it/stand_in_jobs.rs holds both to the same boundaries.
+/// constants); tests/it/agreement.rs holds both to the same boundaries.
 const JOB_MAX_AGE: Months = Months::new(12);
 /// "End date cannot be more than 90 days after the start."
 const JOB_MAX_SPAN_DAYS: i64 = 90;

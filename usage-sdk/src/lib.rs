@@ -66,8 +66,6 @@ mod schema;
 mod search;
 mod secret;
 mod session;
-#[cfg(feature = "stand-in")]
-pub mod stand_in;
 mod throttle;
 pub mod time;
 mod tls;
@@ -107,8 +105,3 @@ pub use types::{
     OrganizationPublicApiUsage, UserReference,
 };
 pub use wait::{AnyHandle, OAuthClientScope};
-
-/// The README's examples, compiled as doctests so they cannot rot.
-#[cfg(all(doctest, feature = "stand-in"))]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

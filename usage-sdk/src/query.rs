@@ -133,12 +133,6 @@ macro_rules! api_enum {
                 match self { $($name::$variant => stringify!($variant),)* }
             }
 
-            /// The value whose API name is exactly `s` (the server is case-sensitive).
-            #[allow(dead_code)] // the stand-in parses with it; not every enum needs it
-            pub(crate) fn from_wire(s: &str) -> Option<Self> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-
             /// The API names, comma-separated, for error messages.
             pub(crate) fn names() -> String {
                 let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();

@@ -3,7 +3,7 @@
 //! the rows come from (the configured API or the demo stand-in).
 
 use chrono::Utc;
-use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk_stand_in::{RunningStandIn, StandIn};
 use usage_sdk::{Config, PollPolicy, UsageClient};
 
 use crate::aggregate;

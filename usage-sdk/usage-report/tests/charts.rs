@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg;
-use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
 const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
 

@@ -7,7 +7,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use usage_sdk::stand_in::{Route, RunningStandIn, StandIn};
+use usage_sdk_stand_in::{Route, RunningStandIn, StandIn};
 use usage_sdk_tls_proxy::{Alpn, Handshake, TestCa, TlsProxy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
@@ -480,7 +480,7 @@ async fn the_jobs_report_streams_csv_including_the_built_in_client_the_legacy_re
     );
     let legacy = run(&["--api", "legacy", "--format", "csv", "--days", "3"], &env).await;
     legacy.assert_code(0);
-    let builtin = usage_sdk::stand_in::BUILTIN_CLIENT_ID;
+    let builtin = usage_sdk_stand_in::BUILTIN_CLIENT_ID;
     assert!(jobs.stdout.contains(builtin), "{}", jobs.stdout);
     assert!(!legacy.stdout.contains(builtin), "{}", legacy.stdout);
     let json = run(
@@ -716,7 +716,7 @@ async fn csv_and_json_rows_reach_stdout_before_the_next_page_is_fetched() {
 async fn an_api_error_exits_1_naming_its_code_and_correlation_id() {
     let api = stand_in(23, Duration::from_millis(100)).await;
     // The submit answers 500, which is not retried.
-    api.inject(usage_sdk::stand_in::Fault::InternalError, 1);
+    api.inject(usage_sdk_stand_in::Fault::InternalError, 1);
     let run = run(&["--format", "csv"], &configured_for(&api)).await;
     run.assert_code(1);
     assert_eq!(run.stdout, "");

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use usage_sdk::stand_in::{RunningStandIn, StandIn};
+use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
 const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
 

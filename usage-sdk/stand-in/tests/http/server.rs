@@ -1,4 +1,4 @@
-//! The local Usage API stand-in, driven over HTTP with plain reqwest (and the raw client):
+//! The local Usage API stand-in, driven over HTTP with plain reqwest:
 //! the token flow, the asynchronous executions, the data semantics, validation, rate
 //! limiting, fault injection and correlation ids, as the reference describes the real API.
 
@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use usage_sdk::QueryStatus;
-use usage_sdk::stand_in::{
+use usage_sdk_stand_in::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Fault, FaultSettings, Route, RunningStandIn, StandIn,
     StandInBuilder,
 };
@@ -34,7 +33,7 @@ pub(crate) async fn start(builder: StandInBuilder) -> RunningStandIn {
 }
 
 fn http() -> reqwest::Client {
-    crate::support::plain_http()
+    crate::plain_http()
 }
 
 /// `POST /oauth/token` as the Python SDK sends it.
@@ -468,46 +467,6 @@ mod executions {
             get(&si, Some(&token), &org).await.body["queryStatus"],
             "Failed"
         );
-    }
-
-    #[tokio::test]
-    async fn the_generated_raw_client_round_trips_against_the_stand_in() {
-        use usage_sdk::raw::types::{
-            ApiUsageOrganizationQuery, ApiUsageOrganizationQueryGranularity as G,
-            ApiUsageOrganizationQueryMetricsItem as M,
-        };
-        let si = start(builder()).await;
-        let token = demo_token(&si).await;
-        let raw = usage_sdk::UsageClient::new(
-            usage_sdk::Config::builder()
-                .base_url(si.base_url())
-                .access_token(token.clone())
-                .build()
-                .unwrap(),
-        )
-        .unwrap()
-        .raw();
-        let query = ApiUsageOrganizationQuery {
-            interval: WEEK.into(),
-            granularity: Some(G::Day),
-            group_by: vec![],
-            metrics: vec![M::Requests],
-        };
-        let handle = raw.post_usage_query(&query).await.unwrap();
-        assert_eq!(handle.status(), 202);
-        let id = handle.into_inner().execution_id.unwrap();
-        let result = raw
-            .get_usage_query_execution_id_results(&id)
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(result.query_status, Some(QueryStatus::Complete));
-        assert!(!result.results.is_empty());
-        for row in &result.results {
-            assert!(row.date.is_some());
-            assert!(row.requests.is_some() && row.status200.is_none());
-            assert_eq!(row.user_id.as_deref(), Some(""));
-        }
     }
 }
 

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
+use usage_sdk::ErrorBody;
 
 use super::auth;
 use super::data::{SplitMix64, mix};
 use super::query::QueryError;
-use crate::types::ErrorBody;
 
 /// How a job ends, for [`super::RunningStandIn::next_jobs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
+use usage_sdk::ErrorBody;
+use usage_sdk::raw::types::Limit;
 
 use super::auth::{self, Refusal, TokenStore};
 use super::data::{Dataset, SplitMix64};
@@ -25,7 +27,6 @@ use super::query::{self, DataWindow, ExecutionRequest, Query};
 use super::rate_limit::{RateLimiter, Verdict};
 use super::{FailurePredicate, Route, StandInBuilder, StandInStats};
 use super::{jobs, simple_search};
-use crate::types::{ErrorBody, Limit};
 
 /// Largest request body accepted (the real limit is not published).
 const MAX_BODY: usize = 1 << 20;

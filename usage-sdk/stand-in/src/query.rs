@@ -6,9 +6,43 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::Value;
 
+use usage_sdk::{ApiUsageRow, Granularity, GroupBy as Dimension, Metric};
+
 use super::data::{Counts, Dataset};
-use crate::query::{Granularity, GroupBy as Dimension, Metric};
-use crate::types::ApiUsageRow;
+
+/// The request enums read by their exact names on the wire: the server is case-sensitive,
+/// whereas the client's `FromStr` forgives a user's case. Built on usage-sdk's public `ALL`
+/// and `as_str`; the stand-in parses requests on its own, as the real server would.
+pub(crate) trait WireName: Copy + 'static {
+    /// Every value, in the API's order.
+    const VALUES: &'static [Self];
+    /// The API's name of the value.
+    fn wire(self) -> &'static str;
+
+    /// The value whose API name is exactly `s`.
+    fn from_wire(s: &str) -> Option<Self> {
+        Self::VALUES.iter().copied().find(|v| v.wire() == s)
+    }
+
+    /// The API names, comma-separated, for error messages.
+    fn names() -> String {
+        let names: Vec<&str> = Self::VALUES.iter().map(|v| v.wire()).collect();
+        names.join(", ")
+    }
+}
+
+macro_rules! wire_name {
+    ($($name:ty),*) => {$(
+        impl WireName for $name {
+            const VALUES: &'static [Self] = <$name>::ALL;
+            fn wire(self) -> &'static str {
+                self.as_str()
+            }
+        }
+    )*};
+}
+
+wire_name!(Granularity, Dimension, Metric);
 
 /// A rejected request: always a 400 with an `ErrorBody.code`.
 #[derive(Clone, Debug, PartialEq, Eq)]

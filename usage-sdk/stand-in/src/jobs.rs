@@ -11,19 +11,19 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration as Days, Months, NaiveDate, NaiveTime, Utc};
 use serde_json::{Map, Value};
 
-use super::data::{Counts, Dataset};
-use super::query::{self, DataWindow, QueryError};
-use crate::query::{Granularity, Metric};
-use crate::row_date::UsageDate;
-use crate::types::{
-    ClientPublicApiUsage, DomainEntityRef, OrganizationPublicApiUsage, UserReference,
+use usage_sdk::{
+    ClientPublicApiUsage, DomainEntityRef, Granularity, Metric, OrganizationPublicApiUsage,
+    UsageDate, UserReference,
 };
+
+use super::data::{Counts, Dataset};
+use super::query::{self, DataWindow, QueryError, WireName};
 
 // The interval limits, read from the API document on their own rather than borrowed from the
 // client (`job_query.rs`): a shared constant would let one misreading pass on both sides.
 // Reference genesys-usage-api.md §10.2, the job requests' `interval`: "Start date cannot be
 // more than a year ago. End date cannot be more than 90 days after the start."
-// tests/it/stand_in_jobs.rs holds the two sides to the same boundaries.
+// tests/it/agreement.rs holds the two sides to the same boundaries.
 /// "More than a year ago", as a calendar year before today.
 const MAX_AGE: Months = Months::new(12);
 /// "More than 90 days after the start".

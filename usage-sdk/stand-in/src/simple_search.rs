@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration as Days, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
+use usage_sdk::ApiUsageRow;
 
 use super::data::{Counts, Dataset};
 use super::jobs::{check_values, interval, object, strings};
 use super::query::{DataWindow, QueryError};
-use crate::types::ApiUsageRow;
 
 /// "The number of records is limited to 20,000 results."
 pub(crate) const MAX_ROWS: usize = 20_000;

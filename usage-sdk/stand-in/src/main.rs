@@ -1,7 +1,8 @@
 //! Runs the local Usage API stand-in until interrupted.
 //!
 //! ```text
-//! cargo run -p usage-sdk --features stand-in --example stand-in -- [PORT] [--execution-ms N]
+//! cargo install usage-sdk-stand-in      # or, in the repository: cargo run -p usage-sdk-stand-in --
+//! usage-sdk-stand-in [PORT] [--execution-ms N]
 //! ```
 //!
 //! Prints the base URL, the demo OAuth client's credentials and the routes served; point any
@@ -10,7 +11,7 @@
 
 use std::time::Duration;
 
-use usage_sdk::stand_in::{BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME, Route, StandIn};
+use usage_sdk_stand_in::{BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME, Route, StandIn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 execution_ms = args.next().ok_or("--execution-ms needs a value")?.parse()?;
             }
             "-h" | "--help" => {
-                println!("usage: stand-in [PORT] [--execution-ms N]");
+                println!("usage: usage-sdk-stand-in [PORT] [--execution-ms N]");
                 return Ok(());
             }
             other => port = other.parse()?,

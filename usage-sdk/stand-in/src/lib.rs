@@ -85,7 +85,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use std::time::Duration;
-//! use usage_sdk::stand_in::StandIn;
+//! use usage_sdk_stand_in::StandIn;
 //!
 //! let stand_in = StandIn::builder()
 //!     .execution_time(Duration::from_millis(100))
@@ -587,3 +587,9 @@ fn assert_send_sync() {
     is::<RunningStandIn>();
     is::<StandInBuilder>();
 }
+
+/// The README's examples, compiled as doctests so they cannot rot. Here rather than in
+/// usage-sdk: this crate sees both, and its example tests a client against the stand-in.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

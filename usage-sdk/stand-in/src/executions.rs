@@ -10,8 +10,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use usage_sdk::ApiUsageRow;
+
 use super::data::SplitMix64;
-use crate::types::ApiUsageRow;
 
 /// Whose execution it is: the results path must match.
 #[derive(Clone, Debug, PartialEq, Eq)]
