@@ -3,8 +3,8 @@
 //! the rows come from (the configured API or the demo stand-in).
 
 use chrono::Utc;
-use usage_sdk_stand_in::{RunningStandIn, StandIn};
 use usage_sdk::{Config, PollPolicy, UsageClient};
+use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
 use crate::aggregate;
 use crate::cli::ReportArgs;
