@@ -121,34 +121,53 @@ impl Handle for Execution {
     }
 
     fn read(&self, result: ApiUsageQueryResult) -> Result<Step<ApiUsageRow>, Error> {
-        let state = match result.query_status {
-            Some(QueryStatus::Complete) => State::Done,
-            Some(QueryStatus::Failed) => State::Failed(Error::QueryFailed {
-                execution_id: self.id.clone(),
-            }),
-            _ => State::Pending,
-        };
-        Ok(Step {
-            status: result.query_status.map(|s| s.as_str().to_string()),
-            state,
-            // The legacy results come in one response: one page, no cursor to follow.
-            page: Page {
-                rows: result.results,
-                next: None,
-            },
-        })
+        // The legacy results come in one response: one page, no cursor to follow.
+        Ok(read_execution(&self.id, result, None))
     }
 
     fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
-        Error::DeadlineExceeded {
-            execution_id: self.id.clone(),
-            waited,
-            last_status: last_status.map(QueryStatus::from),
-        }
+        execution_timed_out(&self.id, waited, last_status)
     }
 
     fn submitted_here(&self) -> bool {
         self.fresh.0
+    }
+}
+
+/// The state, status and rows of an execution's results (legacy queries and simple search
+/// share the result type and its statuses); `next` is the cursor of the next page, if any.
+pub(crate) fn read_execution(
+    id: &ExecutionId,
+    result: ApiUsageQueryResult,
+    next: Option<String>,
+) -> Step<ApiUsageRow> {
+    let state = match result.query_status {
+        Some(QueryStatus::Complete) => State::Done,
+        Some(QueryStatus::Failed) => State::Failed(Error::QueryFailed {
+            execution_id: id.clone(),
+        }),
+        _ => State::Pending,
+    };
+    Step {
+        status: result.query_status.map(|s| s.as_str().to_string()),
+        state,
+        page: Page {
+            rows: result.results,
+            next,
+        },
+    }
+}
+
+/// The deadline error of an execution (legacy query or simple search).
+pub(crate) fn execution_timed_out(
+    id: &ExecutionId,
+    waited: Duration,
+    last_status: Option<&str>,
+) -> Error {
+    Error::DeadlineExceeded {
+        execution_id: id.clone(),
+        waited,
+        last_status: last_status.map(QueryStatus::from),
     }
 }
 

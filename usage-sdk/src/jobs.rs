@@ -203,6 +203,28 @@ fn read_job<R>(id: &JobId, mut page: JobPage<R>) -> Result<Step<R>, Error> {
     })
 }
 
+/// The `Handle` methods both job kinds share (their fetches differ: distinct operations and
+/// generated types).
+macro_rules! job_handle_common {
+    () => {
+        fn id(&self) -> &str {
+            self.id.as_str()
+        }
+
+        fn read(&self, page: Self::Page) -> Result<Step<Self::Row>, Error> {
+            read_job(&self.id, page)
+        }
+
+        fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
+            job_timed_out(&self.id, waited, last_status)
+        }
+
+        fn submitted_here(&self) -> bool {
+            self.fresh.0
+        }
+    };
+}
+
 fn job_timed_out(id: &JobId, waited: Duration, last_status: Option<&str>) -> Error {
     Error::JobDeadlineExceeded {
         job_id: id.clone(),
@@ -214,10 +236,6 @@ fn job_timed_out(id: &JobId, waited: Duration, last_status: Option<&str>) -> Err
 impl Handle for OrganizationJob {
     type Row = OrganizationPublicApiUsage;
     type Page = JobPage<OrganizationPublicApiUsage>;
-
-    fn id(&self) -> &str {
-        self.id.as_str()
-    }
 
     fn kind(&self) -> &'static str {
         ORGANIZATION.0
@@ -239,26 +257,12 @@ impl Handle for OrganizationJob {
         Ok(job_page!(page))
     }
 
-    fn read(&self, page: Self::Page) -> Result<Step<Self::Row>, Error> {
-        read_job(&self.id, page)
-    }
-
-    fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
-        job_timed_out(&self.id, waited, last_status)
-    }
-
-    fn submitted_here(&self) -> bool {
-        self.fresh.0
-    }
+    job_handle_common!();
 }
 
 impl Handle for OAuthClientJob {
     type Row = ClientPublicApiUsage;
     type Page = JobPage<ClientPublicApiUsage>;
-
-    fn id(&self) -> &str {
-        self.id.as_str()
-    }
 
     fn kind(&self) -> &'static str {
         OAUTH_CLIENT.0
@@ -282,17 +286,7 @@ impl Handle for OAuthClientJob {
         Ok(job_page!(page))
     }
 
-    fn read(&self, page: Self::Page) -> Result<Step<Self::Row>, Error> {
-        read_job(&self.id, page)
-    }
-
-    fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
-        job_timed_out(&self.id, waited, last_status)
-    }
-
-    fn submitted_here(&self) -> bool {
-        self.fresh.0
-    }
+    job_handle_common!();
 }
 
 fn job_id(operation: &'static str, id: String) -> Result<JobId, Error> {

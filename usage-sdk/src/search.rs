@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use crate::client::{UsageClient, execution_id};
 use crate::error::Error;
+use crate::execution::{execution_timed_out, read_execution};
 use crate::handle::{
-    Fresh, Handle, State, Step, Submit, handle_serde, parse_handle, sealed, write_handle,
+    Fresh, Handle, Step, Submit, handle_serde, parse_handle, sealed, write_handle,
 };
 use crate::ids::ExecutionId;
 use crate::job_query::{PageSize, SimpleSearchQuery};
-use crate::open_enum::QueryStatus;
-use crate::paging::Page;
 use crate::types::{ApiUsageQueryResult, ApiUsageRow};
 
 const ORGANIZATION: (&str, usize) = ("simple-search:organization", 1);
@@ -98,34 +97,16 @@ impl Handle for SimpleSearch {
     }
 
     fn read(&self, result: ApiUsageQueryResult) -> Result<Step<ApiUsageRow>, Error> {
-        let state = match result.query_status {
-            Some(QueryStatus::Complete) => State::Done,
-            Some(QueryStatus::Failed) => State::Failed(Error::QueryFailed {
-                execution_id: self.id.clone(),
-            }),
-            _ => State::Pending,
-        };
         let next = result
             .cursors
             .as_ref()
             .and_then(|c| c.after.clone())
             .filter(|after| !after.is_empty());
-        Ok(Step {
-            status: result.query_status.map(|s| s.as_str().to_string()),
-            state,
-            page: Page {
-                rows: result.results,
-                next,
-            },
-        })
+        Ok(read_execution(&self.id, result, next))
     }
 
     fn timed_out(&self, waited: Duration, last_status: Option<&str>) -> Error {
-        Error::DeadlineExceeded {
-            execution_id: self.id.clone(),
-            waited,
-            last_status: last_status.map(QueryStatus::from),
-        }
+        execution_timed_out(&self.id, waited, last_status)
     }
 
     fn submitted_here(&self) -> bool {
