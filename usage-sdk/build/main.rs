@@ -5,7 +5,7 @@
 //! - By default, the reviewed snapshot `generated/usage_api.rs`: the text progenitor generated
 //!   from the spec, written by `cargo xtask regen` and checked by CI to be current. The build
 //!   then has no build dependencies, which is most of a consumer's clean build time
-//!   (`cargo bench -p usage-sdk --bench targets -- build`).
+//!   (`cargo xtask bench-build`).
 //! - With the `build-time-codegen` feature, progenitor itself, run here on the package's copy
 //!   of the spec (`spec/usage-api.json`, kept equal to the workspace's `spec/` by
 //!   `cargo xtask regen`). The workspace's tests build this way, and a unit test in

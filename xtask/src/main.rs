@@ -12,7 +12,10 @@
 //!   fails on an import circle in either.
 //! - `cargo xtask synth-upstream FILE [--mb N]` writes a synthetic Swagger 2.0 document of about
 //!   N MB (default 50) with thousands of operations, to measure the import on a large input.
+//! - `cargo xtask bench-build` measures clean builds of usage-sdk and of a consumer against
+//!   plain reqwest (about 20 minutes); the other benchmarks are `cargo bench -p usage-sdk`.
 
+mod bench_build;
 mod json;
 mod layers;
 mod regen;
@@ -30,7 +33,8 @@ use regen::{Outcome, Workspace};
 const USAGE: &str = "usage: cargo xtask regen [--check]\n       \
                      cargo xtask regen --upstream SWAGGER.json [--dry-run]\n       \
                      cargo xtask layers\n       \
-                     cargo xtask synth-upstream FILE [--mb N]";
+                     cargo xtask synth-upstream FILE [--mb N]\n       \
+                     cargo xtask bench-build [--help]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +54,11 @@ fn main() -> ExitCode {
             Ok(mb) if mb > 0.0 => run_synth(&ws, file, mb),
             _ => Err(format!("--mb needs a positive number\n{USAGE}")),
         },
+        ["bench-build"] => Ok(bench_build::run(&ws.root)),
+        ["bench-build", "--help" | "-h"] => {
+            println!("{}", bench_build::HELP);
+            Ok(ExitCode::SUCCESS)
+        }
         _ => Err(USAGE.to_string()),
     };
     match result {
