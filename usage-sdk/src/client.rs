@@ -10,15 +10,15 @@ use std::time::Duration;
 use progenitor_client::{ClientInfo, ResponseValue};
 use tracing::Instrument;
 
-use crate::auth::TokenSource;
-use crate::config::{Config, ConfigBuilder, FromConfig};
-use crate::error::{ApiError, DecodeError, Error, TransportError, snippet};
-use crate::ids::ExecutionId;
-use crate::raw;
-use crate::session::{Session, Shared};
-use crate::throttle::Throttle;
-use crate::transport::{AttemptRecord, GiveUpReason, body_too_large, correlation_id};
-use crate::types::{ErrorBody, UsageExecutionResult};
+use crate::http::auth::TokenSource;
+use crate::http::config::{Config, ConfigBuilder, FromConfig};
+use crate::http::raw;
+use crate::http::session::{Session, Shared};
+use crate::http::throttle::Throttle;
+use crate::http::transport::{AttemptRecord, GiveUpReason, body_too_large, correlation_id};
+use crate::model::error::{ApiError, DecodeError, Error, TransportError, snippet};
+use crate::model::ids::ExecutionId;
+use crate::model::types::{ErrorBody, UsageExecutionResult};
 
 /// A client of the Genesys Cloud Usage API. Cheap to clone; clones share the connection pool
 /// and the token cache.
@@ -44,7 +44,7 @@ impl FromConfig for UsageClient {
 impl UsageClient {
     /// A client for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let mut http = crate::tls::http_client_builder(&config.extra_roots)?;
+        let mut http = crate::http::tls::http_client_builder(&config.extra_roots)?;
         if config.is_loopback() {
             // HTTP_PROXY and friends apply to every host, loopback included: the token would
             // leave the machine, in clear, to reach a server on this one.
@@ -98,7 +98,7 @@ impl UsageClient {
         self.raw_client(None)
     }
 
-    fn raw_client(&self, bearer: Option<crate::secret::Bearer>) -> raw::Client {
+    fn raw_client(&self, bearer: Option<crate::model::secret::Bearer>) -> raw::Client {
         raw::Client::new_with_client(
             &self.shared.config.base_url,
             self.shared.http.clone(),

@@ -40,68 +40,49 @@
 
 #![warn(missing_docs)]
 
-mod auth;
-mod certificate;
+// The layers, each folder using only those above it in this list (`cargo xtask layers`).
 mod client;
-mod config;
-mod error;
-mod execution;
-mod handle;
-mod hooks;
-mod ids;
-mod input;
-mod job_query;
-mod jobs;
-pub mod open_enum;
-mod paging;
-mod poller;
+mod http;
+mod model;
 mod query;
-pub mod raw;
-mod region;
-mod retry;
-mod routes;
-pub mod row_date;
-#[cfg(feature = "schemars")]
-mod schema;
-mod search;
-mod secret;
-mod session;
-mod throttle;
-pub mod time;
-mod tls;
-mod transport;
-#[doc(hidden)]
-pub mod types;
 mod wait;
 
+// The public modules keep their paths (the generated client names them too).
+pub use http::raw;
+#[doc(hidden)]
+pub use model::types;
+pub use model::{open_enum, row_date, time};
+// The generated client names its inner type `crate::session::Session` (usage-sdk/codegen).
+use http::session;
+
 pub use client::UsageClient;
-pub use config::{Config, ConfigBuilder, Credentials, FromConfig, Secret, Timeouts};
-pub use error::{
+pub use http::config::{Config, ConfigBuilder, Credentials, FromConfig, Secret, Timeouts};
+pub use http::poller::PollPolicy;
+pub use http::region::Region;
+pub use http::retry::RetryPolicy;
+pub use model::error::{
     ApiError, AuthError, DecodeError, Error, InvalidInput, PagingLimit, TransportError,
 };
-pub use execution::{Execution, ExecutionScope};
-pub use handle::{Handle, Submit, SubmitForClient, WaitEvent};
-pub use ids::{ExecutionId, JobId, OAuthClientId};
-pub use job_query::{
+pub use model::ids::{ExecutionId, JobId, OAuthClientId};
+pub use model::open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
+pub use model::row_date::{UsageDate, UsageDateTime};
+/// The row and result types of every operation, re-exported from [`raw::types`].
+pub use model::types::{
+    ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
+    OrganizationPublicApiUsage, UserReference,
+};
+pub use query::jobs::{
     HttpMethod, JobGroupBy, OAuthClientJobQuery, OAuthClientJobQueryBuilder, OrganizationJobQuery,
     OrganizationJobQueryBuilder, PageSize, SearchColumn, SimpleSearchQuery,
     SimpleSearchQueryBuilder, SortBy, SortOrder,
 };
-pub use jobs::{JobPage, OAuthClientJob, OrganizationJob};
-pub use open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
-pub use paging::{Rows, RowsPage};
-pub use poller::PollPolicy;
-pub use query::{
+pub use query::legacy::{
     Days, Granularity, GroupBy, Interval, Metric, OAuthClientQuery, OAuthClientQueryBuilder,
     OrganizationQuery, OrganizationQueryBuilder,
 };
-pub use region::Region;
-pub use retry::RetryPolicy;
-pub use row_date::{UsageDate, UsageDateTime};
-pub use search::SimpleSearch;
-/// The row and result types of every operation, re-exported from [`raw::types`].
-pub use types::{
-    ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
-    OrganizationPublicApiUsage, UserReference,
-};
-pub use wait::{AnyHandle, OAuthClientScope};
+pub use wait::execution::{Execution, ExecutionScope};
+pub use wait::handle::{Handle, Submit, SubmitForClient, WaitEvent};
+pub use wait::jobs::{JobPage, OAuthClientJob, OrganizationJob};
+pub use wait::paging::{Rows, RowsPage};
+pub use wait::search::SimpleSearch;
+pub use wait::waiter::{AnyHandle, OAuthClientScope};

@@ -1,11 +1,13 @@
 //! `cargo xtask layers`: the module graphs of the library and of `usage-report`, and a check
 //! that neither has an import circle.
 //!
-//! A module is a file or a folder of `src/` (a folder's files count as one module); the crate
-//! root (`lib.rs`, `main.rs`) wires them and is left out. A module depends on another when its
-//! code (comments aside, since doc links may point anywhere) names `crate::other`. The
-//! library's generated file is compiled as two modules, as the build script splits it: its
-//! types (`src/types.rs`) and the client (`src/raw.rs`).
+//! A module is a file or a folder of `src/` (a folder's files count as one module: a layer);
+//! the crate root (`lib.rs`, `main.rs`) wires them and is left out. A module depends on
+//! another when its code (comments aside, since doc links may point anywhere) names
+//! `crate::other`. Inside a folder, its files form a graph of their own, through
+//! `crate::folder::file`. The library's generated file is compiled as two modules, as the
+//! build script splits it: its types (`src/model/types.rs`) and the client
+//! (`src/http/raw.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -24,11 +26,16 @@ fn code_only(text: &str) -> String {
 }
 
 fn references(text: &str, this: &str) -> BTreeSet<String> {
+    references_under(text, "crate::", this)
+}
+
+/// The names that follow `prefix` (e.g. `crate::` or `crate::http::`) in `text`'s code.
+fn references_under(text: &str, prefix: &str, this: &str) -> BTreeSet<String> {
     let code = code_only(text);
     let mut found = BTreeSet::new();
     let mut rest = code.as_str();
-    while let Some(at) = rest.find("crate::") {
-        rest = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(prefix) {
+        rest = &rest[at + prefix.len()..];
         let name: String = rest
             .chars()
             .take_while(|c| c.is_ascii_lowercase() || *c == '_')
@@ -90,21 +97,58 @@ fn known_only(mut graph: Graph) -> Graph {
     graph
 }
 
-/// The module graph of `usage-sdk/src` (with the generated client from `generated/`).
+/// The layer graph of `usage-sdk/src` (with the generated client from `generated/`).
 pub fn graph(sdk: &Path) -> Result<Graph, String> {
     let mut graph = modules(&sdk.join("src"), "lib")?;
-    // What src/types.rs and src/raw.rs include from OUT_DIR, split as the build script does.
-    let generated = read(&sdk.join("generated").join("usage_api.rs"))?;
-    let (types, client) = split::split_types(&generated)?;
+    // What model/types.rs and http/raw.rs include from OUT_DIR, split as the build script does.
+    let (types, client) = generated(sdk)?;
     graph
-        .entry("types".into())
+        .entry("model".into())
         .or_default()
-        .extend(references(&types, "types"));
+        .extend(references(&types, "model"));
     graph
-        .entry("raw".into())
+        .entry("http".into())
         .or_default()
-        .extend(references(&client, "raw"));
+        .extend(references(&client, "http"));
     Ok(known_only(graph))
+}
+
+fn generated(sdk: &Path) -> Result<(String, String), String> {
+    let generated = read(&sdk.join("generated").join("usage_api.rs"))?;
+    split::split_types(&generated)
+}
+
+/// The graph of the files of each folder (layer) of `src/`: a file depends on a sibling it
+/// names as `crate::folder::sibling`.
+pub fn folder_graphs(src: &Path) -> Result<BTreeMap<String, Graph>, String> {
+    let mut folders = BTreeMap::new();
+    for entry in std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))? {
+        let dir = entry.map_err(|e| e.to_string())?.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let folder = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = format!("crate::{folder}::");
+        let mut graph = Graph::new();
+        for file in rust_files(&dir)? {
+            let name = file
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name == "mod" {
+                continue;
+            }
+            graph.insert(
+                name.clone(),
+                references_under(&read(&file)?, &prefix, &name),
+            );
+        }
+        folders.insert(folder, known_only(graph));
+    }
+    Ok(folders)
 }
 
 /// The module graph of the `usage-report` program (`usage-sdk/usage-report/src`).
@@ -140,23 +184,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_library_has_no_import_circle() {
+    fn the_library_has_no_import_circle_between_its_layers_or_inside_them() {
         let sdk = crate::regen::Workspace::this().root.join("usage-sdk");
         let graph = graph(&sdk).unwrap();
-        assert!(graph.len() > 20, "{graph:?}");
         assert_eq!(circles(&graph), Vec::<Vec<String>>::new(), "{graph:#?}");
-        // The leaves stay leaves.
+        // The layers, each using only those before it.
+        let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(graph["model"], set(&[]), "the vocabulary is the leaf");
+        assert_eq!(graph["query"], set(&["model"]));
+        assert_eq!(graph["http"], set(&["model"]));
+        assert_eq!(graph["client"], set(&["http", "model"]));
+        assert!(
+            graph["wait"].is_subset(&set(&["client", "http", "model", "query"])),
+            "{graph:#?}"
+        );
+        let folders = folder_graphs(&sdk.join("src")).unwrap();
+        assert_eq!(
+            set(&folders.keys().map(String::as_str).collect::<Vec<_>>()),
+            set(&["http", "model", "query", "wait"])
+        );
+        for (folder, files) in &folders {
+            assert_eq!(
+                circles(files),
+                Vec::<Vec<String>>::new(),
+                "{folder}: {files:#?}"
+            );
+        }
+        let model = &folders["model"];
         for leaf in ["time", "open_enum", "input"] {
-            assert!(graph[leaf].is_empty(), "{leaf} -> {:?}", graph[leaf]);
+            assert!(model[leaf].is_empty(), "{leaf} -> {:?}", model[leaf]);
         }
         // The row dates read strings as the open enums do, and use nothing else.
-        assert_eq!(graph["row_date"], ["open_enum".to_string()].into());
-        // The error type uses the generated types, never the client above it.
-        assert_eq!(
-            graph["types"],
-            ["open_enum".to_string(), "row_date".to_string()].into()
+        assert_eq!(model["row_date"], set(&["open_enum"]));
+        // The generated types and the error type stay in the vocabulary; the generated
+        // client (http/raw.rs) is above it.
+        let (types, _) = generated(&sdk).unwrap();
+        assert!(
+            !references(&types, "model")
+                .iter()
+                .any(|r| r == "http" || r == "client")
         );
-        assert!(graph["error"].contains("types") && !graph["error"].contains("raw"));
     }
 
     #[test]

@@ -72,13 +72,14 @@ fn main() -> ExitCode {
 
 fn run_layers(ws: &Workspace) -> Result<ExitCode, String> {
     let sdk = ws.root.join("usage-sdk");
-    let graphs = [
-        ("usage-sdk", layers::graph(&sdk)?),
-        (
-            "usage-report",
-            layers::report_graph(&sdk.join("usage-report"))?,
-        ),
-    ];
+    let mut graphs = vec![("usage-sdk (layers)".to_string(), layers::graph(&sdk)?)];
+    for (folder, files) in layers::folder_graphs(&sdk.join("src"))? {
+        graphs.push((format!("usage-sdk/src/{folder}"), files));
+    }
+    graphs.push((
+        "usage-report".to_string(),
+        layers::report_graph(&sdk.join("usage-report"))?,
+    ));
     let mut code = ExitCode::SUCCESS;
     for (i, (name, graph)) in graphs.iter().enumerate() {
         if i > 0 {

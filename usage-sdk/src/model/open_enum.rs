@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Reads any JSON string into `T` through its infallible `FromStr`: the open enums here and
-/// the row dates (`crate::row_date`). A visitor, not `Cow<str>` (which serde always makes
+/// the row dates (`crate::model::row_date`). A visitor, not `Cow<str>` (which serde always makes
 /// owned): a known value is matched on the borrowed text and allocates nothing; only what
 /// `T` keeps verbatim is copied.
 pub(crate) fn deserialize_str<'de, D, T>(
@@ -346,7 +346,7 @@ mod tests {
 
     fn spec_enum(name: &str) -> Vec<String> {
         let spec: serde_json::Value =
-            serde_json::from_str(include_str!("../spec/usage-api.json")).unwrap();
+            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
         spec["components"]["schemas"][name]["enum"]
             .as_array()
             .unwrap_or_else(|| panic!("{name} is a named enum in the spec"))

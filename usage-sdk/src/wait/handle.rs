@@ -14,9 +14,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::client::UsageClient;
-use crate::error::Error;
-use crate::ids::OAuthClientId;
-use crate::paging::Page;
+use crate::model::error::Error;
+use crate::model::ids::OAuthClientId;
+use crate::wait::paging::Page;
 
 /// Whether a handle came from a submit in this process (its first poll waits about a second,
 /// as Genesys asks) or from elsewhere (parsed, or built from an id: it is polled at once, so a
@@ -179,7 +179,7 @@ pub(crate) fn parse_handle(
                 "handle",
                 format!(
                     "{:?} is not a handle of the form {}",
-                    crate::error::snippet(text.as_bytes(), 120),
+                    crate::model::error::snippet(text.as_bytes(), 120),
                     expected.join(" or ")
                 ),
             )

@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::error::{Error, PagingLimit};
+use crate::model::error::{Error, PagingLimit};
 
 /// One page of rows and the cursor of the next, if any.
 pub(crate) struct Page<R> {
@@ -220,7 +220,7 @@ impl<R: Send + 'static> Stream for Rows<R> {
                     let what = format!(
                         "the cursor {:?} after page {} was already followed: the result's \
                          cursors form a cycle",
-                        crate::error::snippet(cursor.as_bytes(), 100),
+                        crate::model::error::snippet(cursor.as_bytes(), 100),
                         this.pages
                     );
                     return this.fail(Error::unusable_response(this.operation, what));
@@ -273,7 +273,7 @@ pub(crate) fn after_cursor(operation: &'static str, next_uri: &str) -> Result<St
                 operation,
                 format!(
                     "nextUri {:?} has no after cursor to follow",
-                    crate::error::snippet(next_uri.as_bytes(), 200)
+                    crate::model::error::snippet(next_uri.as_bytes(), 200)
                 ),
             )
         })

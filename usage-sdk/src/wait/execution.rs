@@ -6,15 +6,15 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::client::{UsageClient, execution_id};
-use crate::error::Error;
-use crate::handle::{
+use crate::model::error::Error;
+use crate::model::ids::{ExecutionId, OAuthClientId};
+use crate::model::open_enum::QueryStatus;
+use crate::model::types::{ApiUsageQueryResult, ApiUsageRow};
+use crate::query::legacy::{Days, OAuthClientQuery, OrganizationQuery};
+use crate::wait::handle::{
     Fresh, Handle, State, Step, Submit, SubmitForClient, parse_handle, sealed, write_handle,
 };
-use crate::ids::{ExecutionId, OAuthClientId};
-use crate::open_enum::QueryStatus;
-use crate::paging::Page;
-use crate::query::{Days, OAuthClientQuery, OrganizationQuery};
-use crate::types::{ApiUsageQueryResult, ApiUsageRow};
+use crate::wait::paging::Page;
 
 /// A submitted legacy usage query or client usage summary: a [`Handle`] whose string form
 /// is `usage-query:organization:ID` or `usage-query:oauth-client:CLIENT:ID`.
@@ -244,7 +244,7 @@ impl std::str::FromStr for Execution {
     }
 }
 
-crate::handle::handle_serde!(Execution);
+crate::wait::handle::handle_serde!(Execution);
 
 impl sealed::Sealed for Execution {}
 impl sealed::Sealed for OrganizationQuery {}

@@ -8,18 +8,18 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::auth::TokenSource;
-use crate::config::Config;
-use crate::secret::Bearer;
-use crate::throttle::Throttle;
-use crate::transport::{AttemptRecord, Attempts};
+use crate::http::auth::TokenSource;
+use crate::http::config::Config;
+use crate::http::throttle::Throttle;
+use crate::http::transport::{AttemptRecord, Attempts};
+use crate::model::secret::Bearer;
 
 /// What every request of a client (and its clones) shares.
 pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) tokens: TokenSource,
     pub(crate) http: reqwest::Client,
-    /// The client's pacing under the rate limit (see [`crate::throttle`]), if on.
+    /// The client's pacing under the rate limit (see [`crate::http::throttle`]), if on.
     pub(crate) throttle: Option<Arc<Throttle>>,
 }
 

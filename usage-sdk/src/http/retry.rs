@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use crate::time::jitter_fraction;
+use crate::model::time::jitter_fraction;
 
 /// How failed attempts are retried. On by default; [`RetryPolicy::disabled`] turns it off.
 #[derive(Clone, Debug, PartialEq)]
@@ -177,7 +177,7 @@ pub(crate) enum TransportFailure {
 
 impl TransportFailure {
     pub(crate) fn of(error: &reqwest::Error) -> Self {
-        if crate::certificate::refused(error).is_some() {
+        if crate::model::certificate::refused(error).is_some() {
             TransportFailure::Certificate
         } else if error.is_connect() && !error.is_timeout() {
             TransportFailure::Connect
@@ -201,7 +201,7 @@ pub(crate) enum GiveUp {
 }
 
 /// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3), a date counted from
-/// `now` (the client's [`crate::time::Clock::wall_now`], so tests can pin it). Genesys sends
+/// `now` (the client's [`crate::model::time::Clock::wall_now`], so tests can pin it). Genesys sends
 /// seconds; gateways in front of it may send dates.
 pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();

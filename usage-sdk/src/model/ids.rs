@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::input::InvalidInput;
+use crate::model::input::InvalidInput;
 
 const MAX_ID_LEN: usize = 256;
 

@@ -18,11 +18,11 @@
     rustdoc::bare_urls
 )]
 
-pub use crate::session::Session;
-/// The types of the operations' parameters and responses (compiled as [`crate::types`], so
+pub use crate::http::session::Session;
+/// The types of the operations' parameters and responses (compiled as [`crate::model::types`], so
 /// that the layers below the client can use them).
 #[doc(inline)]
-pub use crate::types;
+pub use crate::model::types;
 
 include!(concat!(env!("OUT_DIR"), "/usage_api_client.rs"));
 
@@ -34,7 +34,7 @@ mod tests {
         // The build script and `cargo xtask regen` share one generator; this catches a
         // snapshot that was not regenerated after a spec change, in plain `cargo test`.
         let compiled = include_str!(concat!(env!("OUT_DIR"), "/usage_api.rs"));
-        let snapshot = include_str!("../generated/usage_api.rs");
+        let snapshot = include_str!("../../generated/usage_api.rs");
         assert!(
             compiled == snapshot,
             "usage-sdk/generated/usage_api.rs is stale: run `cargo xtask regen`"

@@ -12,9 +12,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
-use crate::config::Config;
-use crate::retry::{Decision, GiveUp, Outcome, TransportFailure, parse_retry_after};
-use crate::throttle::Throttle;
+use crate::http::config::Config;
+use crate::http::retry::{Decision, GiveUp, Outcome, TransportFailure, parse_retry_after};
+use crate::http::throttle::Throttle;
 
 /// What the attempts of one call saw; read when mapping a failure to [`crate::Error`].
 #[derive(Debug, Default)]

@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Days as ChronoDays, NaiveDate, SecondsFormat, Utc};
 
-use crate::error::Error;
-use crate::types;
+use crate::model::error::Error;
+use crate::model::types;
 
 /// The time range of a query: `start/end`, start strictly before end, both in UTC.
 ///
@@ -520,7 +520,7 @@ mod tests {
         // generated enums; this pins the lists to the spec so a spec change fails here, not
         // at run time.
         let spec: serde_json::Value =
-            serde_json::from_str(include_str!("../spec/usage-api.json")).unwrap();
+            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
         let schemas = &spec["components"]["schemas"];
         let values = |query: &str, field: &str| -> Vec<String> {
             let property = &schemas[query]["properties"][field];

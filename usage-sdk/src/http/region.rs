@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
+use crate::model::error::Error;
 
 macro_rules! regions {
     ($($variant:ident => $id:literal, $domain:literal;)*) => {

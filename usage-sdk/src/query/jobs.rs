@@ -16,9 +16,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Months, TimeDelta, Utc};
 
-use crate::error::Error;
-use crate::query::{Granularity, Interval, Metric, api_enum, check_unique, to_raw};
-use crate::types;
+use crate::model::error::Error;
+use crate::model::types;
+use crate::query::legacy::{Granularity, Interval, Metric, api_enum, check_unique, to_raw};
 
 /// How many rows one results page holds: 1 to 1000 (the server's maximum).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -14,10 +14,10 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::config::{Config, Credentials};
-use crate::error::{AuthError, Error, TransportError};
-use crate::secret::{Bearer, Secret};
-use crate::transport::{Attempts, body_too_large, send};
+use crate::http::config::{Config, Credentials};
+use crate::http::transport::{Attempts, body_too_large, send};
+use crate::model::error::{AuthError, Error, TransportError};
+use crate::model::secret::{Bearer, Secret};
 
 /// The longest token lifetime believed, in seconds.
 const MAX_LIFETIME_S: u64 = 366 * 86_400;

@@ -24,19 +24,19 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::client::UsageClient;
-use crate::error::Error;
-use crate::handle::{
-    Fresh, Handle, State, Step, Submit, SubmitForClient, handle_serde, parse_handle, sealed,
-    write_handle,
-};
-use crate::ids::{JobId, OAuthClientId};
-use crate::job_query::{OAuthClientJobQuery, OrganizationJobQuery, PageSize};
-use crate::open_enum::JobQueryStatus;
-use crate::paging::{Page, after_cursor};
-use crate::types::{
+use crate::model::error::Error;
+use crate::model::ids::{JobId, OAuthClientId};
+use crate::model::open_enum::JobQueryStatus;
+use crate::model::types::{
     ClientPublicApiUsage, ClientPublicApiUsageResultsResponse, ErrorBody,
     OrganizationPublicApiUsage, OrganizationPublicApiUsageResultsResponse,
 };
+use crate::query::jobs::{OAuthClientJobQuery, OrganizationJobQuery, PageSize};
+use crate::wait::handle::{
+    Fresh, Handle, State, Step, Submit, SubmitForClient, handle_serde, parse_handle, sealed,
+    write_handle,
+};
+use crate::wait::paging::{Page, after_cursor};
 
 const ORGANIZATION: (&str, usize) = ("aggregates-job:organization", 1);
 const OAUTH_CLIENT: (&str, usize) = ("aggregates-job:oauth-client", 2);

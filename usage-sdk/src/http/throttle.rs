@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::time::Clock;
+use crate::model::time::Clock;
 
 /// A cycle that sees no 429 for this long starts over, so the rate is learnt from recent
 /// requests and not from an hour of them.
@@ -194,7 +194,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::ManualClock;
+    use crate::model::time::ManualClock;
 
     fn retry_after(seconds: u64) -> Option<Duration> {
         Some(Duration::from_secs(seconds))

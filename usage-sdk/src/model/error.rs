@@ -8,10 +8,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::ids::{ExecutionId, JobId};
-pub use crate::input::InvalidInput;
-use crate::open_enum::{JobQueryStatus, QueryStatus};
-use crate::types::ErrorBody;
+use crate::model::ids::{ExecutionId, JobId};
+pub use crate::model::input::InvalidInput;
+use crate::model::open_enum::{JobQueryStatus, QueryStatus};
+use crate::model::types::ErrorBody;
 
 /// Anything that can go wrong in a call to the Usage API.
 #[derive(Debug)]
@@ -325,19 +325,19 @@ impl TransportError {
     /// mismatch, expired, not yet valid, or otherwise invalid). Such a failure is permanent:
     /// it is never retried. The message names the cause and how to trust a CA.
     pub fn is_certificate(&self) -> bool {
-        crate::certificate::refused(&self.0).is_some()
+        crate::model::certificate::refused(&self.0).is_some()
     }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // reqwest's own words ("error sending request") would hide the cause.
-        match crate::certificate::refused(&self.0) {
+        match crate::model::certificate::refused(&self.0) {
             Some(problem) => write!(
                 f,
                 "the server's TLS certificate was refused: {}; {}",
-                crate::certificate::describe(problem),
-                crate::certificate::HOW_TO_TRUST_A_CA
+                crate::model::certificate::describe(problem),
+                crate::model::certificate::HOW_TO_TRUST_A_CA
             ),
             None => self.0.fmt(f),
         }

@@ -28,16 +28,16 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::client::UsageClient;
-use crate::error::Error;
-use crate::execution::Execution;
-use crate::handle::{
+use crate::http::poller::{Poll, PollPolicy, poll_until};
+use crate::model::error::Error;
+use crate::model::ids::OAuthClientId;
+use crate::wait::execution::Execution;
+use crate::wait::handle::{
     Handle, State, Step, Submit, SubmitForClient, WaitEvent, handle_serde, parse_handle,
 };
-use crate::ids::OAuthClientId;
-use crate::jobs::{OAuthClientJob, OrganizationJob};
-use crate::paging::Rows;
-use crate::poller::{Poll, PollPolicy, poll_until};
-use crate::search::SimpleSearch;
+use crate::wait::jobs::{OAuthClientJob, OrganizationJob};
+use crate::wait::paging::Rows;
+use crate::wait::search::SimpleSearch;
 
 impl UsageClient {
     /// Submits an organization's query of any kind ([`crate::OrganizationJobQuery`],
@@ -203,9 +203,9 @@ impl AnyHandle {
     /// Every handle's form.
     fn forms() -> Vec<(&'static str, usize)> {
         [
-            crate::execution::FORMS,
-            crate::jobs::FORMS,
-            crate::search::FORMS,
+            crate::wait::execution::FORMS,
+            crate::wait::jobs::FORMS,
+            crate::wait::search::FORMS,
         ]
         .concat()
     }

@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn the_routes_are_the_specs_operations() {
         let spec: serde_json::Value =
-            serde_json::from_str(include_str!("../spec/usage-api.json")).unwrap();
+            serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
         let mut in_spec: Vec<(String, String)> = Vec::new();
         for (path, item) in spec["paths"].as_object().unwrap() {
             for operation in item.as_object().unwrap().values() {

@@ -1,15 +1,15 @@
 //! The generated client's hooks: every request, through [`crate::UsageClient`] or a raw
 //! client from [`crate::UsageClient::raw`], gets the bearer token, is sent with retries and
-//! pacing ([`crate::transport::send`]), and after a 401 is sent once more with a renewed
+//! pacing ([`crate::http::transport::send`]), and after a 401 is sent once more with a renewed
 //! token. What the attempts saw stays in the client's [`Session`] for error mapping.
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 
-use crate::raw::Client;
-use crate::session::Session;
-use crate::transport::send;
+use crate::http::raw::Client;
+use crate::http::session::Session;
+use crate::http::transport::send;
 
 impl ClientHooks<Session> for Client {
     async fn pre<E>(
@@ -17,7 +17,7 @@ impl ClientHooks<Session> for Client {
         request: &mut Request,
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        crate::routes::check(
+        crate::http::routes::check(
             info.operation_id,
             self.inner().shared.config.base_path(),
             request.url().path(),

@@ -5,7 +5,7 @@ use std::fmt;
 
 use reqwest::header::HeaderValue;
 
-use crate::input::InvalidInput;
+use crate::model::input::InvalidInput;
 
 /// A secret string (client secret, access token). Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]

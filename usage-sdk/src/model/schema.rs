@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use schemars::r#gen::SchemaGenerator;
 use schemars::schema::{InstanceType, Metadata, Schema, SchemaObject};
 
-use crate::open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
-use crate::row_date::{UsageDate, UsageDateTime};
+use crate::model::open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
+use crate::model::row_date::{UsageDate, UsageDateTime};
 
 /// `JsonSchema` for each type, named after it, from the [`any_string`] the line gives.
 macro_rules! string_schema {

@@ -13,8 +13,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
-use crate::time::{Clock, jitter_fraction};
+use crate::model::error::Error;
+use crate::model::time::{Clock, jitter_fraction};
 
 /// When the waiters poll, and for how long.
 #[derive(Clone, Debug, PartialEq)]

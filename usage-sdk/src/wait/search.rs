@@ -7,14 +7,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::client::{UsageClient, execution_id};
-use crate::error::Error;
-use crate::execution::{execution_timed_out, read_execution};
-use crate::handle::{
+use crate::model::error::Error;
+use crate::model::ids::ExecutionId;
+use crate::model::types::{ApiUsageQueryResult, ApiUsageRow};
+use crate::query::jobs::{PageSize, SimpleSearchQuery};
+use crate::wait::execution::{execution_timed_out, read_execution};
+use crate::wait::handle::{
     Fresh, Handle, Step, Submit, handle_serde, parse_handle, sealed, write_handle,
 };
-use crate::ids::ExecutionId;
-use crate::job_query::{PageSize, SimpleSearchQuery};
-use crate::types::{ApiUsageQueryResult, ApiUsageRow};
 
 const ORGANIZATION: (&str, usize) = ("simple-search:organization", 1);
 pub(crate) const FORMS: &[(&str, usize)] = &[ORGANIZATION];

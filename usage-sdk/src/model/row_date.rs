@@ -14,7 +14,7 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::open_enum::deserialize_str;
+use crate::model::open_enum::deserialize_str;
 
 /// `date` of an aggregates job row: the day its granularity bucket starts, written
 /// `yyyy-MM-dd`.

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use crate::error::Error;
+use crate::model::error::Error;
 
 /// The only protocol offered in ALPN: see the module documentation.
 const ALPN: &[&[u8]] = &[b"http/1.1"];
@@ -128,7 +128,7 @@ mod tests {
         // preconfigured rustls config means it never does.
         let client = http_client_builder(&ExtraRoots::default()).and_then(|b| {
             b.build()
-                .map_err(|e| crate::error::Error::invalid("config", e.to_string()))
+                .map_err(|e| crate::model::error::Error::invalid("config", e.to_string()))
         });
         assert!(client.is_ok());
         assert!(rustls::crypto::CryptoProvider::get_default().is_none());

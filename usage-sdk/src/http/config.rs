@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::error::Error;
-use crate::poller::PollPolicy;
-use crate::region::Region;
-use crate::retry::RetryPolicy;
-pub use crate::secret::Secret;
-use crate::time::{Clock, TokioClock};
-use crate::tls::ExtraRoots;
+use crate::http::poller::PollPolicy;
+use crate::http::region::Region;
+use crate::http::retry::RetryPolicy;
+use crate::http::tls::ExtraRoots;
+use crate::model::error::Error;
+pub use crate::model::secret::Secret;
+use crate::model::time::{Clock, TokioClock};
 
 /// The environment variable naming a PEM file of CA certificates trusted in addition to the
 /// platform's (see [`ConfigBuilder::extra_root_certificates_pem`]). Not a `GENESYSCLOUD_*`
@@ -365,7 +365,7 @@ impl<T: FromConfig> ConfigBuilder<T> {
     }
 
     /// The time source and sleep used for retries, polling and token expiry (tests inject
-    /// [`crate::time::ManualClock`]).
+    /// [`crate::model::time::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -446,7 +446,7 @@ impl<T: FromConfig> ConfigBuilder<T> {
         }
         let mut extra_roots = Vec::new();
         for given in &self.extra_roots {
-            extra_roots.extend(crate::tls::parse_roots(
+            extra_roots.extend(crate::http::tls::parse_roots(
                 given.field,
                 &given.origin,
                 &given.pem,
