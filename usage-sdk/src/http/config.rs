@@ -376,38 +376,6 @@ impl<T: FromConfig> ConfigBuilder<T> {
         T::from_config(self.checked()?)
     }
 
-    /// The same settings, building a `U` instead (e.g. a client from [`Config::from_env`]).
-    pub fn building<U>(self) -> ConfigBuilder<U> {
-        let Self {
-            region,
-            base_url,
-            token_url,
-            credentials,
-            retry,
-            poll,
-            timeouts,
-            user_agent_suffix,
-            max_response_size,
-            extra_roots,
-            clock,
-            product: _,
-        } = self;
-        ConfigBuilder {
-            region,
-            base_url,
-            token_url,
-            credentials,
-            retry,
-            poll,
-            timeouts,
-            user_agent_suffix,
-            max_response_size,
-            extra_roots,
-            clock,
-            product: PhantomData,
-        }
-    }
-
     fn checked(self) -> Result<Config, Error> {
         let base = match &self.base_url {
             Some(url) => checked_url("base_url", "base URL", url)?,
