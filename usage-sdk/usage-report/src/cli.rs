@@ -179,9 +179,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
-    /// Stop with an error rather than read more than N rows (default: 1000000 for the
-    /// formats that hold every row, table, html, --chart, --top, --allowance; none for CSV
-    /// and JSON, which are written as the rows arrive)
+    /// Stop with an error rather than read more than N rows (default: 250000, about 0.5 GB,
+    /// for the formats that hold every row, table, html, --chart, --top, --allowance; none
+    /// for CSV and JSON, which are written as the rows arrive)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_rows: Option<u64>,
 

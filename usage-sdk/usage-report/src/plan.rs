@@ -29,9 +29,11 @@ use crate::fetch::{Resumed, Target};
 use crate::output::{self, Format, Shape};
 
 /// The most rows the formats that hold every row before printing (table, HTML, charts,
-/// `--top`, `--allowance`) read, unless `--max-rows` says otherwise: about 0.5 GB of rows
-/// in memory. CSV and JSON stream, so they have no default limit.
-pub const COLLECTED_ROWS_LIMIT: u64 = 1_000_000;
+/// `--top`, `--allowance`) read, unless `--max-rows` says otherwise. A table peaks at about
+/// 2 KB a row: 489 MB for 250,000 rows, 202 MB for 100,000 (HTML 210 MB), 1.9 GB for
+/// 1,000,000 (release build, `tests/memory/job-server.py`, peak RSS by `/usr/bin/time -f
+/// %M`). CSV and JSON stream (11 MB for 1,000,000 rows), so they have no default limit.
+pub const COLLECTED_ROWS_LIMIT: u64 = 250_000;
 
 /// What one report run does.
 #[derive(Clone, Debug)]
