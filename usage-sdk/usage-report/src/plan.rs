@@ -537,4 +537,20 @@ mod tests {
         let weekly = parse(&["--allowance", "5", "--granularity", "Week"]).unwrap();
         assert_eq!(adjust(&weekly, today()).err().map(|e| e.code), Some(2));
     }
+
+    #[test]
+    fn formats_that_hold_every_row_are_bounded_by_default_and_streams_only_when_asked() {
+        let now = "2026-11-15T10:00:00Z".parse().unwrap();
+        let max_rows = |args: &[&str]| ok(plan(&parse(args).unwrap(), now)).max_rows;
+        assert_eq!(max_rows(&[]), Some(COLLECTED_ROWS_LIMIT));
+        assert_eq!(max_rows(&["--format", "html"]), Some(COLLECTED_ROWS_LIMIT));
+        assert_eq!(
+            max_rows(&["--format", "csv", "--top", "3"]),
+            Some(COLLECTED_ROWS_LIMIT)
+        );
+        assert_eq!(max_rows(&["--format", "csv"]), None);
+        assert_eq!(max_rows(&["--format", "json"]), None);
+        assert_eq!(max_rows(&["--max-rows", "7"]), Some(7));
+        assert_eq!(max_rows(&["--format", "csv", "--max-rows", "7"]), Some(7));
+    }
 }
