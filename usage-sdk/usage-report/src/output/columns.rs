@@ -114,22 +114,35 @@ pub fn table_cells(
     metrics: Option<&[Metric]>,
 ) -> (Vec<String>, Vec<Vec<String>>, Vec<bool>) {
     let columns = Columns::for_rows(rows, granularity, metrics);
-    let mut header = columns.header();
-    header.extend(["4xx %", "5xx %", "429 %"].map(String::from));
-    let cells = rows
-        .iter()
-        .map(|row| {
-            let mut cells = columns.cells(row);
-            cells.extend(shares(
-                row.requests,
-                row.status400,
-                row.status500,
-                row.status429,
-            ));
-            cells
-        })
-        .collect();
-    let first_number = header.len() - 3 - columns.counters.len();
+    let (header, cells) = columns.table(rows);
+    let first_number = columns.first_number(&header);
     let numeric = (0..header.len()).map(|i| i >= first_number).collect();
     (header, cells, numeric)
+}
+
+impl Columns {
+    /// The header and each row's cells, with the error shares after the counters.
+    pub fn table(&self, rows: &[Row]) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header = self.header();
+        header.extend(["4xx %", "5xx %", "429 %"].map(String::from));
+        let cells = rows
+            .iter()
+            .map(|row| {
+                let mut cells = self.cells(row);
+                cells.extend(shares(
+                    row.requests,
+                    row.status400,
+                    row.status500,
+                    row.status429,
+                ));
+                cells
+            })
+            .collect();
+        (header, cells)
+    }
+
+    /// The index of the first numeric column of `header` (the counters, then the shares).
+    pub fn first_number(&self, header: &[String]) -> usize {
+        header.len() - 3 - self.counters.len()
+    }
 }

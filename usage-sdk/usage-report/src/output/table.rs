@@ -13,26 +13,12 @@ pub fn table(rows: &[Row], granularity: bool, metrics: Option<&[Metric]>) -> Str
 }
 
 fn lay_out(rows: &[Row], columns: &Columns) -> String {
-    let mut header = columns.header();
-    header.extend(["4xx %", "5xx %", "429 %"].map(String::from));
-    let mut body: Vec<Vec<String>> = rows
+    let (header, cells) = columns.table(rows);
+    // Names and URIs come from the API: a control character (an ANSI escape in a client
+    // name) is shown escaped, never sent to the terminal.
+    let mut body: Vec<Vec<String>> = cells
         .iter()
-        .map(|row| {
-            // Names and URIs come from the API: a control character (an ANSI escape in a
-            // client name) is shown escaped, never sent to the terminal.
-            let mut cells: Vec<String> = columns
-                .cells(row)
-                .iter()
-                .map(|c| terminal_safe(c))
-                .collect();
-            cells.extend(shares(
-                row.requests,
-                row.status400,
-                row.status500,
-                row.status429,
-            ));
-            cells
-        })
+        .map(|row| row.iter().map(|c| terminal_safe(c)).collect())
         .collect();
     // Totals: sum each counter column; shares from the summed counters.
     let sum = |get: Counter| -> Option<i64> {
@@ -40,7 +26,8 @@ fn lay_out(rows: &[Row], columns: &Columns) -> String {
             .map(get)
             .try_fold(0i64, |acc, v| v.map(|v| acc.saturating_add(v)))
     };
-    let mut totals = vec![String::new(); header.len() - 3 - columns.counters.len()];
+    let first_number = columns.first_number(&header);
+    let mut totals = vec![String::new(); first_number];
     if let Some(first) = totals.first_mut() {
         *first = format!("TOTAL ({} rows)", rows.len());
     }
@@ -69,7 +56,7 @@ fn lay_out(rows: &[Row], columns: &Columns) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let numeric = |i: usize| i >= header.len() - 3 - columns.counters.len();
+    let numeric = |i: usize| i >= first_number;
     let line = |cells: &[String]| -> String {
         let padded: Vec<String> = cells
             .iter()
@@ -84,22 +71,18 @@ fn lay_out(rows: &[Row], columns: &Columns) -> String {
             .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = line(&header);
-    out += &(widths
+    let rule = widths
         .iter()
         .map(|w| "-".repeat(*w))
         .collect::<Vec<_>>()
         .join("  ")
-        + "\n");
+        + "\n";
+    let mut out = line(&header);
+    out += &rule;
     let last = body.len().saturating_sub(1);
     for (i, row) in body.iter().enumerate() {
         if i == last && !rows.is_empty() {
-            out += &(widths
-                .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .join("  ")
-                + "\n");
+            out += &rule;
         }
         out += &line(row);
     }
