@@ -505,32 +505,12 @@ async fn the_jobs_report_streams_csv_including_the_built_in_client_the_legacy_re
 #[tokio::test(flavor = "multi_thread")]
 async fn a_403_from_the_jobs_names_the_missing_permission_and_the_legacy_way() {
     // A server that refuses every request as a token without the jobs' permission would.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{BufRead, BufReader, Write};
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = std::io::Read::read_exact(&mut reader, &mut body);
-            let error =
-                r#"{"message":"Missing permission","code":"missing.any.permissions","status":403}"#;
-            let _ = write!(
-                &stream,
-                "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{error}",
-                error.len()
-            );
-        }
+    let base = loopback_api(|_, _| {
+        (
+            403,
+            r#"{"message":"Missing permission","code":"missing.any.permissions","status":403}"#
+                .to_string(),
+        )
     });
     let env = vec![
         ("GENESYSCLOUD_API_REGION", base),
