@@ -8,6 +8,20 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`AddressableEntityRef`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct AddressableEntityRef {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
     ///`ApiUsageClientQuery`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1210,6 +1224,179 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i32>,
     }
+    ///`EventAggregatesQueryRequest`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EventAggregatesQueryRequest {
+        ///Date and time range to query. Intervals are represented as an ISO-8601 string. For example: YYYY-MM-DDThh:mm:ss/YYYY-MM-DDThh:mm:ss
+        pub interval: ::std::string::String,
+    }
+    ///`EventAggregatesResponse`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct EventAggregatesResponse {
+        ///Aggregates by event definition
+        #[serde(
+            rename = "eventDefinitionAggregates",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub event_definition_aggregates: ::std::vec::Vec<EventDefinitionAggregates>,
+        ///Interval for returned aggregates. Intervals are represented as an ISO-8601 string. For example: YYYY-MM-DDThh:mm:ss/YYYY-MM-DDThh:mm:ss
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interval: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///`EventDefinition`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct EventDefinition {
+        ///description
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The globally unique identifier for the object.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///The name of the object.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///`EventDefinitionAggregates`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct EventDefinitionAggregates {
+        ///How many events have occurred.
+        #[serde(
+            rename = "eventCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub event_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "eventDefinition",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub event_definition: ::std::option::Option<AddressableEntityRef>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///`EventDefinitionListing`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct EventDefinitionListing {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entities: ::std::vec::Vec<EventDefinition>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///`EventQueryRequest`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EventQueryRequest {
+        ///Filter events by a list of event definition ids
+        #[serde(
+            rename = "eventDefinitionIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub event_definition_ids: ::std::vec::Vec<::std::string::String>,
+        ///Date and time range to query. Intervals are represented as an ISO-8601 string. For example: YYYY-MM-DDThh:mm:ss/YYYY-MM-DDThh:mm:ss
+        pub interval: ::std::string::String,
+        ///Only return events that contain the search term
+        #[serde(
+            rename = "searchTerm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub search_term: ::std::option::Option<::std::string::String>,
+        ///Order of results. Default order is DESC.
+        #[serde(
+            rename = "sortOrder",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sort_order: ::std::option::Option<EventQueryRequestSortOrder>,
+    }
+    ///Order of results. Default order is DESC.
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EventQueryRequestSortOrder {
+        #[serde(rename = "ASC")]
+        Asc,
+        #[serde(rename = "DESC")]
+        Desc,
+    }
+    impl ::std::fmt::Display for EventQueryRequestSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("ASC"),
+                Self::Desc => f.write_str("DESC"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventQueryRequestSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ASC" => Ok(Self::Asc),
+                "DESC" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EventQueryRequestSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EventQueryRequestSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`EventQueryResponse`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct EventQueryResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entities: ::std::vec::Vec<OperationalEvent>,
+        #[serde(
+            rename = "nextUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_uri: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "previousUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub previous_uri: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "selfUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub self_uri: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
     ///`Limit`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -1220,6 +1407,86 @@ pub mod types {
         pub namespace: ::std::option::Option<crate::open_enum::LimitNamespace>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<i64>,
+    }
+    ///`OperationalEvent`
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct OperationalEvent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub conversation: ::std::option::Option<AddressableEntityRef>,
+        ///The changed value following the event
+        #[serde(
+            rename = "currentValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub current_value: ::std::option::Option<::std::string::String>,
+        ///The date when the event created. Date time is represented as an ISO-8601 string. For example: yyyy-MM-ddTHH:mm:ss[.mmm]Z
+        #[serde(
+            rename = "dateCreated",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub date_created: ::std::option::Option<crate::row_date::UsageDateTime>,
+        ///The unique identifier for the entity
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        ///The name for the entity
+        #[serde(
+            rename = "entityName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_name: ::std::option::Option<::std::string::String>,
+        ///A token representing the entity
+        #[serde(
+            rename = "entityToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_token: ::std::option::Option<::std::string::String>,
+        ///The version of the entity in the providing service
+        #[serde(
+            rename = "entityVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_version: ::std::option::Option<::std::string::String>,
+        ///The error code of the entity in the providing service associated to the event
+        #[serde(
+            rename = "errorCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "eventDefinition",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub event_definition: ::std::option::Option<AddressableEntityRef>,
+        ///The external contact ID associated with the event
+        #[serde(
+            rename = "externalContactId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_contact_id: ::std::option::Option<::std::string::String>,
+        ///The unique identifier for the parent of the entity
+        #[serde(
+            rename = "parentEntityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub parent_entity_id: ::std::option::Option<::std::string::String>,
+        ///The phone number associated with the event
+        #[serde(
+            rename = "phoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        ///The value prior to the event
+        #[serde(
+            rename = "previousValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub previous_value: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`OrganizationPublicApiUsage`
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -1791,7 +2058,7 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Genesys Cloud Usage API (all eleven Usage operations)
+/**Client for Genesys Cloud Usage API (the eleven Usage operations and the four operational events operations)
 
 With the PureCloud Platform API, you can control all aspects of your PureCloud environment. With the APIs you can access the system configuration, manage conversations and more.
 
@@ -2748,6 +3015,321 @@ Arguments:
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             202u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get all operational event definitions
+
+Sends a `GET` request to `/api/v2/usage/events/definitions`
+
+*/
+    pub async fn get_usage_events_definitions<'a>(
+        &'a self,
+    ) -> Result<ResponseValue<types::EventDefinitionListing>, Error<types::ErrorBody>> {
+        let url = format!("{}/api/v2/usage/events/definitions", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_usage_events_definitions",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get an operational event definition by its id
+
+Sends a `GET` request to `/api/v2/usage/events/definitions/{eventDefinitionId}`
+
+Arguments:
+- `event_definition_id`: EventDefinition id
+*/
+    pub async fn get_usage_events_definition<'a>(
+        &'a self,
+        event_definition_id: &'a str,
+    ) -> Result<ResponseValue<types::EventDefinition>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/api/v2/usage/events/definitions/{}", self.baseurl, encode_path(&
+            event_definition_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_usage_events_definition",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query operational events in a timeframe
+
+Sends a `POST` request to `/api/v2/usage/events/query`
+
+Arguments:
+- `after`: The cursor that points to the end of the set of entities that has been returned.
+- `before`: The cursor that points to the start of the set of entities that has been returned.
+- `page_size`: Number of entities to return. Maximum of 200.
+- `body`:
+*/
+    pub async fn post_usage_events_query<'a>(
+        &'a self,
+        after: Option<&'a str>,
+        before: Option<&'a str>,
+        page_size: Option<&'a str>,
+        body: &'a types::EventQueryRequest,
+    ) -> Result<ResponseValue<types::EventQueryResponse>, Error<types::ErrorBody>> {
+        let url = format!("{}/api/v2/usage/events/query", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .query(&progenitor_client::QueryParam::new("after", &after))
+            .query(&progenitor_client::QueryParam::new("before", &before))
+            .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_usage_events_query",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            408u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            409u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            413u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            415u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            503u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            504u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get aggregates for operational events in a timeframe
+
+Sends a `POST` request to `/api/v2/usage/events/aggregates/query`
+
+Arguments:
+- `body`:
+*/
+    pub async fn post_usage_events_aggregates_query<'a>(
+        &'a self,
+        body: &'a types::EventAggregatesQueryRequest,
+    ) -> Result<ResponseValue<types::EventAggregatesResponse>, Error<types::ErrorBody>> {
+        let url = format!("{}/api/v2/usage/events/aggregates/query", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_usage_events_aggregates_query",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }

@@ -5,9 +5,11 @@
 //!   `usage-sdk/spec/usage-api.json` (the copy the published crate builds from), and prints a
 //!   unified diff of what changed. `cargo xtask regen --check` writes nothing and exits 1,
 //!   printing the diff, when the snapshot or the copy is stale.
-//! - `cargo xtask regen --upstream FILE [--dry-run]` imports the published Genesys Swagger 2.0
-//!   document: it rewrites `spec/usage-api.json` from it, regenerates the snapshot, and prints
-//!   both diffs and a summary that calls out breaking changes (see `upstream/`).
+//! - `cargo xtask regen --upstream FILE [FILE...] [--dry-run]` imports the published Genesys
+//!   Swagger 2.0 documents (today two: the usage document and the operational events one; or
+//!   the full Platform API document alone): it rewrites `spec/usage-api.json` from them,
+//!   regenerates the snapshot, and prints both diffs and a summary that calls out breaking
+//!   changes (see `upstream/`).
 //! - `cargo xtask layers` prints the module graphs of the library and of `usage-report` and
 //!   fails on an import circle in either.
 //! - `cargo xtask synth-upstream FILE [--mb N]` writes a synthetic Swagger 2.0 document of about
@@ -31,10 +33,17 @@ use std::process::ExitCode;
 use regen::{Outcome, Workspace};
 
 const USAGE: &str = "usage: cargo xtask regen [--check]\n       \
-                     cargo xtask regen --upstream SWAGGER.json [--dry-run]\n       \
+                     cargo xtask regen --upstream SWAGGER.json [SWAGGER.json...] [--dry-run]\n       \
                      cargo xtask layers\n       \
                      cargo xtask synth-upstream FILE [--mb N]\n       \
-                     cargo xtask bench-build [--help]";
+                     cargo xtask bench-build [--help]\n\n\
+                     regen --upstream takes every published document the SDK's operations are in, \
+                     in any order,\n\
+                     either after one --upstream or each after its own: today the usage and the \
+                     operational events\n\
+                     documents (or the full Platform API document alone), e.g.\n  \
+                     cargo xtask regen --upstream genesys-usage-swagger2-full.json \
+                     genesys-operational-events-swagger2.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,9 +53,13 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["regen"] => run_regen(&ws, false, &mut stdout),
         ["regen", "--check"] => run_regen(&ws, true, &mut stdout),
-        ["regen", "--upstream", file] => run_import(&ws, file, false, &mut stdout),
-        ["regen", "--upstream", file, "--dry-run"] | ["regen", "--dry-run", "--upstream", file] => {
-            run_import(&ws, file, true, &mut stdout)
+        ["regen", rest @ ..] if rest.contains(&"--upstream") => match upstream_args(rest) {
+            Some((files, dry_run)) => run_import(&ws, &files, dry_run, &mut stdout),
+            None => Err(USAGE.to_string()),
+        },
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
         }
         ["layers"] => run_layers(&ws),
         ["synth-upstream", file] => run_synth(&ws, file, 50.0),
@@ -68,6 +81,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The files and `--dry-run` of `regen --upstream A [B...] [--upstream C] [--dry-run]`; `None`
+/// for anything else (no file, an unknown option).
+fn upstream_args<'a>(args: &[&'a str]) -> Option<(Vec<&'a str>, bool)> {
+    let mut files = Vec::new();
+    let mut dry_run = false;
+    let mut after_upstream = false;
+    for &arg in args {
+        match arg {
+            "--upstream" => after_upstream = true,
+            "--dry-run" => dry_run = true,
+            file if after_upstream && !file.starts_with('-') => files.push(file),
+            _ => return None,
+        }
+    }
+    (!files.is_empty()).then_some((files, dry_run))
 }
 
 fn run_layers(ws: &Workspace) -> Result<ExitCode, String> {
@@ -123,12 +153,13 @@ fn run_regen(
 
 fn run_import(
     ws: &Workspace,
-    file: &str,
+    files: &[&str],
     dry_run: bool,
     out: &mut dyn std::io::Write,
 ) -> Result<ExitCode, String> {
     let _ = out.flush();
-    match upstream::import(ws, Path::new(file), dry_run, out) {
+    let files: Vec<&Path> = files.iter().map(Path::new).collect();
+    match upstream::import(ws, &files, dry_run, out) {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             let _ = out.flush();

@@ -45,6 +45,19 @@ const ROUTES: &[(&str, &str)] = &[
         "get_usage_client_client_id_aggregates_query_job",
         "/api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}",
     ),
+    (
+        "get_usage_events_definitions",
+        "/api/v2/usage/events/definitions",
+    ),
+    (
+        "get_usage_events_definition",
+        "/api/v2/usage/events/definitions/{eventDefinitionId}",
+    ),
+    ("post_usage_events_query", "/api/v2/usage/events/query"),
+    (
+        "post_usage_events_aggregates_query",
+        "/api/v2/usage/events/aggregates/query",
+    ),
 ];
 
 /// Whether `path` (a request's URL path under the base URL's path `base_path`) is

@@ -148,8 +148,50 @@ pub const ADJUSTMENTS: &[Adjustment] = &[
         reason: KEEP_UNKNOWN_FIELDS_REASON,
     },
     Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "OperationalEvent",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "AddressableEntityRef",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "EventQueryResponse",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "EventDefinition",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "EventDefinitionListing",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "EventAggregatesResponse",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
+        change: Change::KeepUnknownFields {
+            schema: "EventDefinitionAggregates",
+        },
+        reason: KEEP_UNKNOWN_FIELDS_REASON,
+    },
+    Adjustment {
         change: Change::Retitle {
-            title: "Genesys Cloud Usage API (all eleven Usage operations)",
+            title: "Genesys Cloud Usage API (the eleven Usage operations and the four operational events operations)",
         },
         reason: "info.title names this fragment; the upstream title is {upstream_title}.",
     },

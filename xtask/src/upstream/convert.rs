@@ -9,21 +9,34 @@
 //!   `responses` (`description`, the schema under each `produces` media type, `x-` keys),
 //!   `security`, and its `x-` keys, in that order;
 //! - `host`/`schemes` become `servers`; oauth2 `securityDefinitions` become `securitySchemes`;
-//! - `info` is copied, with `x-usage-sdk-source` (provenance) added;
+//! - `info` is copied from the first document, with `x-usage-sdk-source` (provenance of every
+//!   document) added;
 //! - every other difference is a declared adjustment (see `adjustments.rs`).
+//!
+//! Several documents (Genesys publishes the operational events under their own tag, in their
+//! own per-tag document) are one upstream: each operation of [`OPERATIONS`] is taken from the
+//! document that has it, each with the definitions it reaches in its own document, and what
+//! more than one document brings must agree (`agree.rs`). The order the documents are given in
+//! does not matter: they are ordered by the first operation of [`OPERATIONS`] each one has.
 //!
 //! Beyond the slice (which never needed them), path-level parameters are merged into each
 //! operation, `deprecated` is kept, array parameters keep `items`, a `basePath` is appended to
 //! the server URL, and only the tags and security schemes the operations use are kept.
 
+use std::collections::HashMap;
+
 use crate::json::{Json, Object};
 
 use super::ImportError;
 use super::adjustments::{self, UPSTREAM_TITLE};
+use super::agree::first_difference;
 use super::swagger::{Operation, Swagger, collect_refs, definition_name};
 
-/// The operations this SDK is made of, in the order the spec lists them: the whole Usage API.
-/// This list is the one place that says which operations the SDK takes.
+/// The operations this SDK is made of, in the order the spec lists them: everything under
+/// `/api/v2/usage` (and the three OAuth client usage operations). This list is the one place
+/// that says which operations the SDK takes; which document holds each one does not matter
+/// (the full Platform API document holds all of them; the per-tag documents split them into
+/// "Usage" and "Operational Events").
 pub const OPERATIONS: &[&str] = &[
     // The five legacy operations (submit, then poll until Complete or Failed).
     "postUsageQuery",
@@ -39,6 +52,11 @@ pub const OPERATIONS: &[&str] = &[
     "getUsageAggregatesQueryJob",
     "postUsageClientClientIdAggregatesQueryJobs",
     "getUsageClientClientIdAggregatesQueryJob",
+    // Operational events (tag "Operational Events"): synchronous, the query paged by cursor.
+    "getUsageEventsDefinitions",
+    "getUsageEventsDefinition",
+    "postUsageEventsQuery",
+    "postUsageEventsAggregatesQuery",
 ];
 
 /// Definitions imported even when no operation refers to them.
@@ -51,22 +69,39 @@ const KNOWN_SLICE_COMMIT_DATES: &[(&str, &str)] =
 
 const CONVERSION_NOTE: &str = "Swagger 2.0 -> OpenAPI 3.0.3: body parameters become requestBody, definitions become components/schemas, host/schemes become servers; every other difference is marked x-usage-sdk-deviation where it is made.";
 
-/// Where the input came from, for `info.x-usage-sdk-source`. Only the content counts: the
-/// same document imported from any directory or under any file name gives the same spec.
-pub struct Source<'s> {
-    /// sha256 of the input bytes, hex.
+/// One upstream document. Only the content counts for the spec: the same document imported
+/// from any directory or under any file name gives the same spec.
+pub struct Input<'s> {
+    /// How messages name the document (the path as given); never written into the spec.
+    pub label: &'s str,
+    pub text: &'s str,
+    /// sha256 of the document's bytes, hex.
     pub sha256: &'s str,
+}
+
+/// What one document brought, in the order the documents were given.
+#[derive(Debug)]
+pub struct DocumentSummary {
+    /// The operations of [`OPERATIONS`] taken from this document.
+    pub taken: Vec<String>,
+    /// How many of [`OPERATIONS`] it has (more than `taken` when an earlier document has some
+    /// of them too).
+    pub found: usize,
+    /// The definitions its operations reach (with the always-imported ones it defines).
+    pub definitions: usize,
+    pub total_operations: usize,
+    pub total_definitions: usize,
 }
 
 /// The converted document and what happened on the way.
 pub struct Converted {
     pub spec: Json,
-    /// The requested operations the upstream does not have.
+    /// The requested operations no document has.
     pub missing_operations: Vec<String>,
     /// Declared adjustments that no longer apply.
     pub warnings: Vec<String>,
-    pub total_operations: usize,
-    pub total_definitions: usize,
+    /// One per input, in the order given.
+    pub documents: Vec<DocumentSummary>,
 }
 
 impl Converted {
@@ -107,45 +142,180 @@ fn converted_schema(schema: &Json) -> Json {
     schema
 }
 
-/// Converts the Swagger 2.0 document `text`.
-pub fn convert(text: &str, source: &Source) -> Result<Converted, ImportError> {
-    let swagger = Swagger::parse(text)?;
-    let (operations, missing_operations, total_operations) =
-        swagger.select_operations(OPERATIONS)?;
-    if operations.is_empty() {
+/// Values of one thing (a definition, a tag, ...) as several documents give it, in document
+/// order; [`Candidates::agreed`] is the first, once every other one is equal to it.
+struct Candidates<'i> {
+    what: String,
+    at: String,
+    values: Vec<(&'i str, Json)>,
+}
+
+impl<'i> Candidates<'i> {
+    fn new(what: String, at: String) -> Self {
+        Self {
+            what,
+            at,
+            values: Vec::new(),
+        }
+    }
+
+    fn agreed(mut self) -> Result<Option<Json>, ImportError> {
+        if let Some(((first_label, first), rest)) = self.values.split_first() {
+            for (label, value) in rest {
+                if let Some((at, a, b)) = first_difference(first, value, &self.at) {
+                    return Err(ImportError::Disagree {
+                        what: self.what,
+                        at,
+                        first: (first_label.to_string(), a),
+                        second: (label.to_string(), b),
+                    });
+                }
+            }
+        }
+        Ok(self.values.drain(..).next().map(|(_, v)| v))
+    }
+}
+
+/// Converts the Swagger 2.0 documents `inputs` into one spec.
+pub fn convert(inputs: &[Input]) -> Result<Converted, ImportError> {
+    if inputs.is_empty() {
+        return Err(ImportError::Io("no upstream document given".to_string()));
+    }
+    for (i, a) in inputs.iter().enumerate() {
+        if let Some(b) = inputs[i + 1..].iter().find(|b| b.sha256 == a.sha256) {
+            return Err(ImportError::SameDocumentTwice(
+                a.label.to_string(),
+                b.label.to_string(),
+            ));
+        }
+    }
+    let docs = inputs
+        .iter()
+        .map(|input| Swagger::parse(input.text).map_err(|e| e.in_document(input.label)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut found = Vec::new();
+    let mut total_operations = Vec::new();
+    for (doc, input) in docs.iter().zip(inputs) {
+        let (ops, total) = doc
+            .select_operations(OPERATIONS)
+            .map_err(|e| e.in_document(input.label))?;
+        found.push(ops);
+        total_operations.push(total);
+    }
+
+    // Documents in the order of the first operation each one has (then by content, for
+    // documents with the same first operation): the order they were given in does not matter.
+    let first_operation = |d: usize| {
+        found[d]
+            .iter()
+            .position(Option::is_some)
+            .unwrap_or(usize::MAX)
+    };
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by_key(|&d| (first_operation(d), inputs[d].sha256));
+    let missing_operations: Vec<String> = (0..OPERATIONS.len())
+        .filter(|&i| found.iter().all(|ops| ops[i].is_none()))
+        .map(|i| OPERATIONS[i].to_string())
+        .collect();
+    if missing_operations.len() == OPERATIONS.len() {
         return Err(ImportError::MissingOperations(missing_operations));
     }
+    if let Some(&d) = order.iter().find(|&&d| first_operation(d) == usize::MAX) {
+        return Err(ImportError::DocumentWithoutOperations(
+            inputs[d].label.to_string(),
+        ));
+    }
+    let primary = order[0];
 
-    // The definitions the operations reach, plus the always-imported ones.
-    let mut roots: Vec<(String, String)> = ALWAYS_IMPORTED
-        .iter()
-        .map(|name| (name.to_string(), "the SDK (always imported)".to_string()))
-        .collect();
-    for op in &operations {
-        let mut refs = Vec::new();
-        let at = format!("{} {}", op.method, op.path);
-        collect_refs(&op.operation, &at, &mut refs);
-        if let Some(params) = &op.path_parameters {
-            collect_refs(params, &format!("paths.{}.parameters", op.path), &mut refs);
+    // Each operation from the first document that has it; any other that has it must agree.
+    let mut taken: Vec<(usize, &Operation)> = Vec::new();
+    for (i, id) in OPERATIONS.iter().enumerate() {
+        let mut first: Option<(usize, &Operation)> = None;
+        for &d in &order {
+            let Some(op) = &found[d][i] else { continue };
+            let Some((f, first_op)) = first else {
+                first = Some((d, op));
+                continue;
+            };
+            let key = |op: &Operation| {
+                Object::new()
+                    .with("method and path", format!("{} {}", op.method, op.path))
+                    .with("operation", op.operation.clone())
+                    .with(
+                        "path-level parameters",
+                        op.path_parameters.clone().unwrap_or(Json::Null),
+                    )
+                    .into()
+            };
+            if let Some((at, a, b)) = first_difference(&key(first_op), &key(op), id) {
+                return Err(ImportError::Disagree {
+                    what: format!("operation {id}"),
+                    at,
+                    first: (inputs[f].label.to_string(), a),
+                    second: (inputs[d].label.to_string(), b),
+                });
+            }
         }
-        for (target, at) in refs {
-            roots.push((definition_name(&target, &at)?, at));
+        taken.extend(first);
+    }
+
+    // The definitions each document's operations reach in that document, plus the
+    // always-imported ones (from every document that defines them; the first document is
+    // asked for one no document defines, so the error names it).
+    let mut definitions: Vec<(String, Candidates)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut reached = vec![0; docs.len()];
+    for &d in &order {
+        let (doc, input) = (&docs[d], &inputs[d]);
+        let mut roots: Vec<(String, String)> = ALWAYS_IMPORTED
+            .iter()
+            .filter(|name| {
+                doc.has_definition(name)
+                    || (d == primary && docs.iter().all(|doc| !doc.has_definition(name)))
+            })
+            .map(|name| (name.to_string(), "the SDK (always imported)".to_string()))
+            .collect();
+        for op in found[d].iter().flatten() {
+            let mut refs = Vec::new();
+            let at = format!("{} {}", op.method, op.path);
+            collect_refs(&op.operation, &at, &mut refs);
+            if let Some(params) = &op.path_parameters {
+                collect_refs(params, &format!("paths.{}.parameters", op.path), &mut refs);
+            }
+            for (target, at) in refs {
+                let name = definition_name(&target, &at).map_err(|e| e.in_document(input.label))?;
+                roots.push((name, at));
+            }
+        }
+        roots.reverse(); // popped from the back: visit in document order
+        let closure = doc.closure(roots).map_err(|e| e.in_document(input.label))?;
+        reached[d] = closure.len();
+        for (name, definition) in closure {
+            let slot = *index.entry(name.clone()).or_insert_with(|| {
+                let candidates =
+                    Candidates::new(format!("definition {name}"), format!("definitions.{name}"));
+                definitions.push((name, candidates));
+                definitions.len() - 1
+            });
+            definitions[slot].1.values.push((input.label, definition));
         }
     }
-    roots.reverse(); // popped from the back: visit in document order
-    let definitions = swagger.closure(roots)?;
+    let mut schemas = Object::new();
+    for (name, candidates) in definitions {
+        if let Some(definition) = candidates.agreed()? {
+            schemas.insert(name, converted_schema(&definition));
+        }
+    }
 
-    let mut schemas: Object = definitions
-        .iter()
-        .map(|(name, d)| (name.clone(), converted_schema(d)))
-        .collect();
-
-    let produces_default = swagger.member("produces")?;
     let mut paths = Object::new();
     let mut used_tags: Vec<String> = Vec::new();
     let mut used_security: Vec<String> = Vec::new();
-    for op in &operations {
-        let converted = convert_operation(op, produces_default.as_ref())?;
+    for &(d, op) in &taken {
+        let produces_default = docs[d]
+            .member("produces")
+            .map_err(|e| e.in_document(inputs[d].label))?;
+        let converted = convert_operation(op, produces_default.as_ref())
+            .map_err(|e| e.in_document(inputs[d].label))?;
         for tag in converted
             .get("tags")
             .and_then(Json::as_array)
@@ -168,73 +338,137 @@ pub fn convert(text: &str, source: &Source) -> Result<Converted, ImportError> {
             .expect("path items are objects")
             .insert(op.method.clone(), converted);
     }
-    collect_security(swagger.member("security")?.as_ref(), &mut used_security);
+    for &d in &order {
+        let security = docs[d]
+            .member("security")
+            .map_err(|e| e.in_document(inputs[d].label))?;
+        collect_security(security.as_ref(), &mut used_security);
+    }
 
-    // info, with provenance.
-    let mut info = match swagger.member("info")? {
+    // info from the first document, with the provenance of all of them.
+    let (doc, input) = (&docs[primary], &inputs[primary]);
+    let mut info = match doc.member("info").map_err(|e| e.in_document(input.label))? {
         Some(Json::Object(info)) => info,
-        _ => return Err(invalid("the document has no \"info\" object".to_string())),
+        _ => {
+            return Err(
+                invalid("the document has no \"info\" object".to_string()).in_document(input.label)
+            );
+        }
     };
-    let provenance = swagger.member("x-slice-provenance")?;
-    let input_title = info.get("title").and_then(Json::as_str).map(str::to_string);
-    let version = info.get("version").cloned().unwrap_or(Json::Null);
-    let source_info = source_info(
-        provenance.as_ref(),
-        input_title.as_deref(),
-        &version,
-        source,
+    let mut sources = Vec::new();
+    for &d in &order {
+        let operations: Vec<Json> = taken
+            .iter()
+            .filter(|(from, _)| *from == d)
+            .map(|(_, op)| {
+                op.operation
+                    .get("operationId")
+                    .cloned()
+                    .unwrap_or(Json::Null)
+            })
+            .collect();
+        sources.push(Json::from(
+            source_info(&docs[d], inputs[d].sha256, operations)
+                .map_err(|e| e.in_document(inputs[d].label))?,
+        ));
+    }
+    info.insert(
+        "x-usage-sdk-source",
+        Object::new()
+            .with("documents", sources)
+            .with("conversion", CONVERSION_NOTE),
     );
-    info.insert("x-usage-sdk-source", source_info);
-    let rewritten_slice = provenance.is_some() && input_title.as_deref() != Some(UPSTREAM_TITLE);
+    let input_title = info.get("title").and_then(Json::as_str).map(str::to_string);
+    let rewritten_slice = doc
+        .member("x-slice-provenance")
+        .map_err(|e| e.in_document(input.label))?
+        .is_some()
+        && input_title.as_deref() != Some(UPSTREAM_TITLE);
     let upstream_title = adjustments::upstream_title_text(input_title.as_deref(), rewritten_slice);
 
     let warnings = adjustments::apply(&mut info, &mut schemas, &upstream_title);
     schemas.sort_keys();
 
+    let mut servers = Candidates::new(
+        "the server (host, schemes, basePath)".to_string(),
+        "servers[0]".to_string(),
+    );
+    for &d in &order {
+        let server = server(&docs[d]).map_err(|e| e.in_document(inputs[d].label))?;
+        servers.values.push((inputs[d].label, server.into()));
+    }
+    let server = servers.agreed()?.expect("at least one document");
+
     let mut spec = Object::new()
         .with("openapi", "3.0.3")
         .with("info", info)
-        .with("servers", vec![Json::from(server(&swagger)?)]);
-    spec.insert("tags", tags(&swagger, &used_tags)?);
+        .with("servers", vec![server]);
+    spec.insert("tags", tags(&docs, inputs, &order, &used_tags)?);
     spec.insert("paths", paths);
     spec.insert(
         "components",
         Object::new().with("schemas", schemas).with(
             "securitySchemes",
-            security_schemes(&swagger, &used_security)?,
+            security_schemes(&docs, inputs, &order, &used_security)?,
         ),
     );
 
+    let documents = (0..docs.len())
+        .map(|d| DocumentSummary {
+            taken: taken
+                .iter()
+                .filter(|(from, _)| *from == d)
+                .map(|(_, op)| {
+                    op.operation
+                        .get("operationId")
+                        .and_then(Json::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect(),
+            found: found[d].iter().flatten().count(),
+            definitions: reached[d],
+            total_operations: total_operations[d],
+            total_definitions: docs[d].definition_count(),
+        })
+        .collect();
     Ok(Converted {
         spec: spec.into(),
         missing_operations,
         warnings,
-        total_operations,
-        total_definitions: swagger.definition_count(),
+        documents,
     })
 }
 
-fn source_info(
-    provenance: Option<&Json>,
-    input_title: Option<&str>,
-    version: &Json,
-    source: &Source,
-) -> Object {
+/// One document's entry in `info.x-usage-sdk-source.documents`.
+fn source_info(doc: &Swagger, sha256: &str, operations: Vec<Json>) -> Result<Object, ImportError> {
+    let provenance = doc.member("x-slice-provenance")?;
+    let info = doc.member("info")?;
+    let input_title = info
+        .as_ref()
+        .and_then(|i| i.get("title"))
+        .and_then(Json::as_str);
+    let version = info
+        .as_ref()
+        .and_then(|i| i.get("version"))
+        .cloned()
+        .unwrap_or(Json::Null);
     let field = |key: &str| {
         provenance
+            .as_ref()
             .and_then(|p| p.get(key))
             .and_then(Json::as_str)
             .map(str::to_string)
     };
     let first_word = |s: String| s.split(' ').next().unwrap_or_default().to_string();
-    if let (Some(upstream), Some(repo), Some(path), Some(commit), Some(sha)) = (
+    let entry = if let (Some(upstream), Some(repo), Some(path), Some(commit), Some(sha)) = (
         field("upstream"),
         field("source_repo"),
         field("source_path"),
         field("source_commit"),
         field("source_sha256"),
     ) {
-        // A slice with provenance: record where the slice came from.
+        // A slice with provenance: record where the slice came from, too.
         let date = KNOWN_SLICE_COMMIT_DATES
             .iter()
             .find(|(c, _)| *c == commit)
@@ -248,13 +482,12 @@ fn source_info(
                     first_word(upstream)
                 ),
             )
-            .with("api-version", version.clone())
+            .with("api-version", version)
             .with(
                 "slice",
                 format!("{} {path} @ {commit}{date}", first_word(repo)),
             )
             .with("slice-sha256", sha)
-            .with("conversion", CONVERSION_NOTE)
     } else {
         // The published document (or anything without provenance): record what is known.
         Object::new()
@@ -262,10 +495,11 @@ fn source_info(
                 "document",
                 format!("{}, Swagger 2.0", input_title.unwrap_or("untitled")),
             )
-            .with("api-version", version.clone())
-            .with("input-sha256", source.sha256)
-            .with("conversion", CONVERSION_NOTE)
-    }
+            .with("api-version", version)
+    };
+    Ok(entry
+        .with("input-sha256", sha256)
+        .with("operations", operations))
 }
 
 fn collect_security(security: Option<&Json>, used: &mut Vec<String>) {
@@ -453,67 +687,109 @@ fn server(swagger: &Swagger) -> Result<Object, ImportError> {
     Ok(Object::new().with("url", format!("{scheme}://{host}{base}")))
 }
 
-fn tags(swagger: &Swagger, used: &[String]) -> Result<Json, ImportError> {
-    let all = swagger.member("tags")?;
-    let kept = all
-        .as_ref()
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|t| {
-            t.get("name")
-                .and_then(Json::as_str)
-                .is_some_and(|n| used.iter().any(|u| u == n))
-        })
-        .cloned()
-        .collect::<Vec<_>>();
+/// The tags the operations use, each as the documents that declare it give it (they must
+/// agree), in the order the operations first use them.
+fn tags(
+    docs: &[Swagger],
+    inputs: &[Input],
+    order: &[usize],
+    used: &[String],
+) -> Result<Json, ImportError> {
+    let mut declared = Vec::new();
+    for &d in order {
+        let all = docs[d]
+            .member("tags")
+            .map_err(|e| e.in_document(inputs[d].label))?;
+        declared.push((
+            d,
+            all.and_then(|t| t.as_array().cloned()).unwrap_or_default(),
+        ));
+    }
+    let mut kept = Vec::new();
+    for name in used {
+        let mut candidates = Candidates::new(format!("tag {name:?}"), format!("tags.{name}"));
+        for (d, all) in &declared {
+            if let Some(tag) = all
+                .iter()
+                .find(|t| t.get("name").and_then(Json::as_str) == Some(name))
+            {
+                candidates.values.push((inputs[*d].label, tag.clone()));
+            }
+        }
+        kept.extend(candidates.agreed()?);
+    }
     Ok(kept.into())
 }
 
-fn security_schemes(swagger: &Swagger, used: &[String]) -> Result<Object, ImportError> {
-    let definitions = swagger.member("securityDefinitions")?.unwrap_or(Json::Null);
+/// The security schemes the operations use, each converted from every document that defines
+/// it (they must agree).
+fn security_schemes(
+    docs: &[Swagger],
+    inputs: &[Input],
+    order: &[usize],
+    used: &[String],
+) -> Result<Object, ImportError> {
     let mut out = Object::new();
     for name in used {
-        let d = definitions.get(name).ok_or_else(|| {
+        let mut candidates = Candidates::new(
+            format!("security scheme {name:?}"),
+            format!("securityDefinitions.{name}"),
+        );
+        for &d in order {
+            if let Some(scheme) =
+                security_scheme(&docs[d], name).map_err(|e| e.in_document(inputs[d].label))?
+            {
+                candidates.values.push((inputs[d].label, scheme.into()));
+            }
+        }
+        let scheme = candidates.agreed()?.ok_or_else(|| {
             ImportError::DanglingRef(format!(
-                "security requirement {name:?} names a security definition the document does not have"
+                "security requirement {name:?} names a security definition no document has"
             ))
         })?;
-        let field = |k: &str| d.get(k).cloned().unwrap_or(Json::Null);
-        let scheme = match d.get("type").and_then(Json::as_str) {
-            Some("oauth2") => {
-                let flow = d.get("flow").and_then(Json::as_str).unwrap_or("");
-                let (flow_name, keys): (&str, &[&str]) = match flow {
-                    "implicit" => ("implicit", &["authorizationUrl", "scopes"]),
-                    "password" => ("password", &["tokenUrl", "scopes"]),
-                    "application" => ("clientCredentials", &["tokenUrl", "scopes"]),
-                    "accessCode" => (
-                        "authorizationCode",
-                        &["authorizationUrl", "tokenUrl", "scopes"],
-                    ),
-                    other => {
-                        return Err(invalid(format!(
-                            "security definition {name:?} has an unknown oauth2 flow {other:?}"
-                        )));
-                    }
-                };
-                let flow: Object = keys.iter().map(|k| (k.to_string(), field(k))).collect();
-                Object::new()
-                    .with("type", "oauth2")
-                    .with("flows", Object::new().with(flow_name, flow))
-            }
-            Some("apiKey") => Object::new()
-                .with("type", "apiKey")
-                .with("name", field("name"))
-                .with("in", field("in")),
-            Some("basic") => Object::new().with("type", "http").with("scheme", "basic"),
-            other => {
-                return Err(invalid(format!(
-                    "security definition {name:?} has an unsupported type {other:?}"
-                )));
-            }
-        };
         out.insert(name.clone(), scheme);
     }
     Ok(out)
+}
+
+fn security_scheme(swagger: &Swagger, name: &str) -> Result<Option<Object>, ImportError> {
+    let definitions = swagger.member("securityDefinitions")?.unwrap_or(Json::Null);
+    let Some(d) = definitions.get(name) else {
+        return Ok(None);
+    };
+    let field = |k: &str| d.get(k).cloned().unwrap_or(Json::Null);
+    let scheme = match d.get("type").and_then(Json::as_str) {
+        Some("oauth2") => {
+            let flow = d.get("flow").and_then(Json::as_str).unwrap_or("");
+            let (flow_name, keys): (&str, &[&str]) = match flow {
+                "implicit" => ("implicit", &["authorizationUrl", "scopes"]),
+                "password" => ("password", &["tokenUrl", "scopes"]),
+                "application" => ("clientCredentials", &["tokenUrl", "scopes"]),
+                "accessCode" => (
+                    "authorizationCode",
+                    &["authorizationUrl", "tokenUrl", "scopes"],
+                ),
+                other => {
+                    return Err(invalid(format!(
+                        "security definition {name:?} has an unknown oauth2 flow {other:?}"
+                    )));
+                }
+            };
+            let flow: Object = keys.iter().map(|k| (k.to_string(), field(k))).collect();
+            Object::new()
+                .with("type", "oauth2")
+                .with("flows", Object::new().with(flow_name, flow))
+        }
+        Some("apiKey") => Object::new()
+            .with("type", "apiKey")
+            .with("name", field("name"))
+            .with("in", field("in")),
+        Some("basic") => Object::new().with("type", "http").with("scheme", "basic"),
+        other => {
+            return Err(invalid(format!(
+                "security definition {name:?} has an unsupported type {other:?}"
+            )));
+        }
+    };
+    Ok(Some(scheme))
 }

@@ -1,9 +1,10 @@
-//! `cargo xtask regen --upstream FILE`: from the published Genesys swagger to a reviewed
-//! client diff in one command.
+//! `cargo xtask regen --upstream FILE [FILE...]`: from the published Genesys swagger documents
+//! to a reviewed client diff in one command.
 //!
-//! 1. read the Swagger 2.0 document (`swagger.rs`, lazily: only what is needed is parsed);
-//! 2. take the five operations and the definitions they reach, convert them to OpenAPI 3.0.3
-//!    (`convert.rs`) and apply the declared deviations (`adjustments.rs`);
+//! 1. read the Swagger 2.0 documents (`swagger.rs`, lazily: only what is needed is parsed);
+//! 2. take the fifteen operations and the definitions they reach, each from the document that
+//!    has it, check that what several documents bring agrees (`agree.rs`), convert them to
+//!    OpenAPI 3.0.3 (`convert.rs`) and apply the declared deviations (`adjustments.rs`);
 //! 3. generate the client from the new spec text (usage-sdk-codegen, as `regen` does);
 //! 4. print the spec diff, the generated-client diff and a summary of what changed, with
 //!    breaking changes called out (`compare.rs`);
@@ -12,6 +13,7 @@
 //! Any error before step 5 leaves spec/ and the snapshot untouched.
 
 pub mod adjustments;
+pub mod agree;
 pub mod compare;
 pub mod convert;
 pub mod swagger;
@@ -39,6 +41,35 @@ pub enum ImportError {
     MissingOperations(Vec<String>),
     /// The converted spec was rejected by the client generator.
     Generate(String),
+    /// Two documents bring the same thing (a definition, an operation, a tag, a security
+    /// scheme, the server) and it differs: where (a JSON path), and what each one has there.
+    Disagree {
+        what: String,
+        at: String,
+        first: (String, String),
+        second: (String, String),
+    },
+    /// The same bytes were given twice (two paths).
+    SameDocumentTwice(String, String),
+    /// A document given with others has none of the operations.
+    DocumentWithoutOperations(String),
+}
+
+impl ImportError {
+    /// The error with the document it is about named first (several documents are imported
+    /// at once).
+    pub fn in_document(self, label: &str) -> Self {
+        let named = |e: String| format!("{label}: {e}");
+        match self {
+            ImportError::Io(e) => ImportError::Io(named(e)),
+            ImportError::NotJson(e) => ImportError::NotJson(named(e)),
+            ImportError::NotSwagger2(e) => ImportError::NotSwagger2(named(e)),
+            ImportError::Invalid(e) => ImportError::Invalid(named(e)),
+            ImportError::DanglingRef(e) => ImportError::DanglingRef(named(e)),
+            ImportError::Unsupported(e) => ImportError::Unsupported(named(e)),
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for ImportError {
@@ -70,6 +101,27 @@ impl fmt::Display for ImportError {
                 f,
                 "the converted spec was rejected by the client generator: {e}"
             ),
+            ImportError::Disagree {
+                what,
+                at,
+                first: (first, first_value),
+                second: (second, second_value),
+            } => write!(
+                f,
+                "the upstream documents disagree on {what}: at {at}, {first} has \
+                 {first_value} and {second} has {second_value}. Both documents bring it into \
+                 the spec, so they must agree; take them from the same upstream release"
+            ),
+            ImportError::SameDocumentTwice(a, b) => write!(
+                f,
+                "{a} and {b} are the same document (same sha256); give each document once"
+            ),
+            ImportError::DocumentWithoutOperations(label) => write!(
+                f,
+                "{label} has none of the {} operations this SDK is made of (upstream/convert.rs \
+                 OPERATIONS); give only the documents that hold them",
+                convert::OPERATIONS.len()
+            ),
         }
     }
 }
@@ -86,6 +138,15 @@ pub struct Imported {
     pub written: bool,
 }
 
+/// A document size for people: kB below a megabyte (the per-tag documents are tens of kB).
+fn size(bytes: usize) -> String {
+    if bytes < 1_000_000 {
+        format!("{:.1} kB", bytes as f64 / 1e3)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -93,22 +154,36 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Imports `input` into the workspace `ws`. With `dry_run`, prints everything and writes
-/// nothing.
+/// Imports the documents `inputs` (one upstream, e.g. the usage and the operational events
+/// documents) into the workspace `ws`. With `dry_run`, prints everything and writes nothing.
 pub fn import(
     ws: &Workspace,
-    input: &Path,
+    inputs: &[&Path],
     dry_run: bool,
     out: &mut dyn Write,
 ) -> Result<Imported, ImportError> {
     let io = |e: std::io::Error| ImportError::Io(format!("cannot write output: {e}"));
     let started = Instant::now();
-    let bytes = std::fs::read(input)
-        .map_err(|e| ImportError::Io(format!("cannot read {}: {e}", input.display())))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| ImportError::NotJson(format!("not UTF-8 text: {e}")))?;
-    let sha256 = sha256_hex(&bytes);
-    let converted = convert::convert(text, &convert::Source { sha256: &sha256 })?;
+    let mut read = Vec::new();
+    for input in inputs {
+        let bytes = std::fs::read(input)
+            .map_err(|e| ImportError::Io(format!("cannot read {}: {e}", input.display())))?;
+        let label = input.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ImportError::NotJson(format!("not UTF-8 text: {}", e.utf8_error())).in_document(&label)
+        })?;
+        let sha256 = sha256_hex(text.as_bytes());
+        read.push((label, text, sha256));
+    }
+    let documents: Vec<convert::Input> = read
+        .iter()
+        .map(|(label, text, sha256)| convert::Input {
+            label,
+            text,
+            sha256,
+        })
+        .collect();
+    let converted = convert::convert(&documents)?;
     let imported_in = started.elapsed();
     let new_spec = converted.text();
 
@@ -132,17 +207,37 @@ pub fn import(
         .map_or(0, crate::json::Object::len);
     writeln!(
         out,
-        "imported {selected} of {} operations ({} in the upstream) and {schemas} schemas ({} \
-         definitions in the upstream) from {} ({:.1} MB) in {} ms; generated the client in {} ms",
+        "imported {selected} of {} operations and {schemas} schemas from {} document{} in {} \
+         ms; generated the client in {} ms",
         convert::OPERATIONS.len(),
-        converted.total_operations,
-        converted.total_definitions,
-        input.display(),
-        bytes.len() as f64 / 1e6,
+        documents.len(),
+        if documents.len() == 1 { "" } else { "s" },
         imported_in.as_millis(),
         generated_in.as_millis(),
     )
     .map_err(io)?;
+    for (input, summary) in documents.iter().zip(&converted.documents) {
+        let also_elsewhere = summary.found - summary.taken.len();
+        writeln!(
+            out,
+            "  {} ({}, sha256 {}…): {} operation{}{} ({} in the document), {} definitions \
+             ({} in the document)",
+            input.label,
+            size(input.text.len()),
+            &input.sha256[..12.min(input.sha256.len())],
+            summary.taken.len(),
+            if summary.taken.len() == 1 { "" } else { "s" },
+            if also_elsewhere > 0 {
+                format!(" (and {also_elsewhere} the same as in an earlier document)")
+            } else {
+                String::new()
+            },
+            summary.total_operations,
+            summary.definitions,
+            summary.total_definitions,
+        )
+        .map_err(io)?;
+    }
     let spec_diff = regen::unified_diff(&old_spec, &new_spec, usage_sdk_codegen::SPEC_PATH);
     let client_diff =
         regen::unified_diff(&old_client, &new_client, usage_sdk_codegen::SNAPSHOT_PATH);

@@ -1,7 +1,7 @@
 //! Reading a Swagger 2.0 document without materialising it.
 //!
 //! The published Platform API swagger is tens of MB with thousands of operations and
-//! definitions, of which this SDK needs five operations and about ten definitions. The document
+//! definitions, of which this SDK needs fifteen operations and about thirty definitions. The document
 //! is parsed once into borrowed raw slices (`&RawValue`, no allocation per value); only the
 //! selected operations and the definitions they reach are parsed into [`Json`].
 
@@ -207,12 +207,13 @@ impl<'a> Swagger<'a> {
         self.definitions.as_ref().map_or(0, RawObject::len)
     }
 
-    /// Finds the operations named in `wanted`, in the order of `wanted`. Returns the found ones,
-    /// the names not found, and how many operations the document has in all.
+    /// Finds the operations named in `wanted`: one slot per name, in the order of `wanted`
+    /// (`None` where this document does not have it), and how many operations the document has
+    /// in all.
     pub fn select_operations(
         &self,
         wanted: &[&str],
-    ) -> Result<(Vec<Operation>, Vec<String>, usize), ImportError> {
+    ) -> Result<(Vec<Option<Operation>>, usize), ImportError> {
         let Some(paths) = &self.paths else {
             return Err(ImportError::NotSwagger2(
                 "it has no \"paths\" object".to_string(),
@@ -252,13 +253,13 @@ impl<'a> Swagger<'a> {
                 });
             }
         }
-        let missing = wanted
-            .iter()
-            .zip(&found)
-            .filter(|(_, f)| f.is_none())
-            .map(|(w, _)| w.to_string())
-            .collect();
-        Ok((found.into_iter().flatten().collect(), missing, total))
+        Ok((found, total))
+    }
+
+    pub fn has_definition(&self, name: &str) -> bool {
+        self.definitions
+            .as_ref()
+            .is_some_and(|d| d.get(name).is_some())
     }
 
     /// The definitions reachable from `roots` (names, each with where it was first referenced),
