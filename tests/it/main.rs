@@ -12,6 +12,7 @@
 //! - `input`: bad caller input refused before any request.
 //! - `end_to_end`: the legacy operations' data against the stand-in.
 //! - `jobs`: aggregates query jobs and simple search, paging to the end.
+//! - `events`: the operational events: what is sent, paging, retries, `usage.events.too.old`.
 //! - `fuzz`: hostile or odd response bodies end in a value or a typed error.
 //! - `load`: many concurrent calls end typed, with flat memory and few tokens.
 //! - `unknown_fields`: fields the spec does not name kept in rows and results, written back.
@@ -27,6 +28,7 @@
 mod agreement;
 mod auth;
 mod end_to_end;
+mod events;
 mod fuzz;
 mod input;
 mod jobs;

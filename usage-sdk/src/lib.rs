@@ -1,6 +1,7 @@
 //! A typed, retrying, polling client for the Genesys Cloud **Usage API**: how an
-//! organization and its OAuth clients use the Platform API. All eleven operations: the
-//! aggregates query jobs, simple search and the legacy usage queries.
+//! organization and its OAuth clients use the Platform API, and what went wrong or changed in
+//! it. All fifteen operations under `/api/v2/usage`: the aggregates query jobs, simple search,
+//! the legacy usage queries and the operational events.
 //!
 //! ```no_run
 //! use usage_sdk::{Granularity, Interval, JobGroupBy, OrganizationJobQuery, UsageClient};
@@ -36,7 +37,8 @@
 //!   [`SimpleSearchQuery`], [`OrganizationQuery`], [`OAuthClientQuery`], [`Days`], ids),
 //!   typed [`Error`]s, and one shape for every kind of query: [`UsageClient::submit`] gives a
 //!   [`Handle`], [`UsageClient::wait`] polls it (one poller for every kind) and reads its
-//!   [`Rows`].
+//!   [`Rows`]. The operational events need no waiting: [`UsageClient::events`] reads them as
+//!   the same [`Rows`].
 
 #![warn(missing_docs)]
 
@@ -63,14 +65,16 @@ pub use http::retry::RetryPolicy;
 pub use model::error::{
     ApiError, AuthError, DecodeError, Error, InvalidInput, PagingLimit, TransportError,
 };
-pub use model::ids::{ExecutionId, JobId, OAuthClientId};
+pub use model::ids::{EventDefinitionId, ExecutionId, JobId, OAuthClientId};
 pub use model::open_enum::{JobQueryStatus, LimitNamespace, QueryStatus, UsageHttpMethod};
 pub use model::row_date::{UsageDate, UsageDateTime};
 /// The row and result types of every operation, re-exported from [`raw::types`].
 pub use model::types::{
-    ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors, DomainEntityRef, ErrorBody,
-    OrganizationPublicApiUsage, UserReference,
+    AddressableEntityRef, ApiUsageQueryResult, ApiUsageRow, ClientPublicApiUsage, Cursors,
+    DomainEntityRef, ErrorBody, EventAggregatesResponse, EventDefinition,
+    EventDefinitionAggregates, OperationalEvent, OrganizationPublicApiUsage, UserReference,
 };
+pub use query::events::{EventPageSize, EventQuery, EventQueryBuilder};
 pub use query::jobs::{
     HttpMethod, JobGroupBy, OAuthClientJobQuery, OAuthClientJobQueryBuilder, OrganizationJobQuery,
     OrganizationJobQueryBuilder, PageSize, SearchColumn, SimpleSearchQuery,
@@ -80,6 +84,7 @@ pub use query::legacy::{
     Days, Granularity, GroupBy, Interval, Metric, OAuthClientQuery, OAuthClientQueryBuilder,
     OrganizationQuery, OrganizationQueryBuilder,
 };
+pub use wait::events::Events;
 pub use wait::execution::{Execution, ExecutionScope};
 pub use wait::handle::{Handle, Submit, SubmitForClient, WaitEvent};
 pub use wait::jobs::{JobPage, OAuthClientJob, OrganizationJob};

@@ -48,6 +48,15 @@ impl Attempts {
     }
 }
 
+/// The POSTs that only read (the operational events queries: a body instead of query
+/// parameters, nothing created on the server), so they may be repeated after the server might
+/// have acted, like a GET. Every other POST submits a query execution or job, and a repeat
+/// would submit it twice.
+const READ_ONLY_POSTS: &[&str] = &[
+    "post_usage_events_query",
+    "post_usage_events_aggregates_query",
+];
+
 /// Sends `request`, retrying as the config's [`crate::RetryPolicy`] allows, and returns the
 /// last response or transport error. Retryable statuses that run out of attempts come back as
 /// responses, so the caller sees the server's own error body.
@@ -61,8 +70,7 @@ pub(crate) async fn send(
 ) -> reqwest::Result<Response> {
     let policy = &config.retry;
     let clock = &config.clock;
-    // GET is the only method here that may be repeated after the server might have acted.
-    let idempotent = request.method() == Method::GET;
+    let idempotent = request.method() == Method::GET || READ_ONLY_POSTS.contains(&operation);
     let started = clock.now();
     let mut pending = Some(request);
     let mut attempt: u32 = 0;

@@ -82,6 +82,11 @@ pub enum Error {
         /// The limit that was reached.
         limit: PagingLimit,
     },
+    /// An operational events query (`postUsageEventsQuery`, `postUsageEventsAggregatesQuery`)
+    /// asked for an interval further back than Genesys keeps events: HTTP 400 with code
+    /// `usage.events.too.old`. The answer is the same however often it is asked: query a more
+    /// recent interval. The API error is kept whole.
+    EventsTooOld(Box<ApiError>),
     /// The response body was larger than [`crate::ConfigBuilder::max_response_size`]; it was
     /// not read further. Not retried.
     ResponseTooLarge {
@@ -110,7 +115,7 @@ impl Error {
     /// The HTTP status of an API error, if this is one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api(api) => Some(api.status),
+            Error::Api(api) | Error::EventsTooOld(api) => Some(api.status),
             Error::Auth(AuthError::Rejected { status, .. }) => Some(*status),
             Error::Decode(decode) => Some(decode.status),
             Error::ResponseTooLarge { status, .. } => Some(*status),
@@ -121,7 +126,7 @@ impl Error {
     /// The `ININ-Correlation-Id` of the response behind this error, for Genesys support.
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
-            Error::Api(api) => api.correlation_id.as_deref(),
+            Error::Api(api) | Error::EventsTooOld(api) => api.correlation_id.as_deref(),
             Error::Decode(decode) => decode.correlation_id.as_deref(),
             _ => None,
         }
@@ -169,6 +174,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(api) => api.fmt(f),
+            Error::EventsTooOld(api) => write!(
+                f,
+                "the interval reaches further back than Genesys keeps operational events; \
+                 query a more recent interval ({api})"
+            ),
             Error::Auth(auth) => auth.fmt(f),
             Error::QueryFailed { execution_id } => write!(
                 f,

@@ -125,6 +125,13 @@ id_type!(
     JobId,
     "jobId"
 );
+id_type!(
+    /// The id of an operational event definition (`eventDefinitionId` in
+    /// `/api/v2/usage/events/definitions/{eventDefinitionId}`, `eventDefinitionIds` of an
+    /// events query).
+    EventDefinitionId,
+    "eventDefinitionId"
+);
 
 #[cfg(test)]
 mod tests {

@@ -70,8 +70,9 @@ impl fmt::Display for UsageDate {
     }
 }
 
-/// `date` of a legacy usage row or simple search row: the instant its granularity bucket
-/// starts, an ISO-8601 date-time such as `2026-11-01T00:00:00Z`.
+/// Every `date-time` of the spec: the `date` of a legacy usage row or simple search row (the
+/// instant its granularity bucket starts) and an operational event's `dateCreated`, an
+/// ISO-8601 date-time such as `2026-11-01T00:00:00Z`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UsageDateTime {
