@@ -20,6 +20,7 @@ use usage_sdk::raw::types::Limit;
 
 use super::auth::{self, Refusal, TokenStore};
 use super::data::{Dataset, SplitMix64};
+use super::events::Events;
 use super::executions::{Executions, Scope, Timeline};
 use super::faults::{Fault, Faults};
 use super::paged::{self, JobOutcome, Outcome, Owner, Store};
@@ -58,6 +59,7 @@ pub(crate) struct State {
 /// Everything the connections share.
 pub(crate) struct Shared {
     pub(crate) data: Dataset,
+    events: Events,
     today: Option<NaiveDate>,
     history_days: u32,
     token_lifetime: Duration,
@@ -69,6 +71,7 @@ impl Shared {
     pub(crate) fn new(builder: StandInBuilder, data: Dataset) -> Self {
         let seed = builder.seed;
         Self {
+            events: Events::generate(seed, &data),
             data,
             today: builder.today,
             history_days: builder.history_days,
@@ -418,6 +421,17 @@ fn route(method: &Method, path: &str) -> (Route, Params) {
             params.execution_id = (*id).to_string();
             Route::GetSimpleSearchResults
         }
+        (&Method::GET, ["api", "v2", "usage", "events", "definitions"]) => {
+            Route::GetEventDefinitions
+        }
+        (&Method::GET, ["api", "v2", "usage", "events", "definitions", id]) if !id.is_empty() => {
+            params.execution_id = (*id).to_string();
+            Route::GetEventDefinition
+        }
+        (&Method::POST, ["api", "v2", "usage", "events", "query"]) => Route::PostEventsQuery,
+        (&Method::POST, ["api", "v2", "usage", "events", "aggregates", "query"]) => {
+            Route::PostEventsAggregatesQuery
+        }
         _ => Route::Unknown,
     };
     (route, params)
@@ -509,6 +523,8 @@ async fn dispatch(
         | Route::PostAggregatesQueryJobs
         | Route::PostClientAggregatesQueryJobs
         | Route::PostSimpleSearch
+        | Route::PostEventsQuery
+        | Route::PostEventsAggregatesQuery
             if !is_json =>
         {
             Reply::error(
@@ -583,6 +599,25 @@ async fn dispatch(
                 &Scope::Client(params.client_id.clone()),
                 now,
             ),
+        },
+        Route::GetEventDefinitions => Reply::json(200, shared.events.listing()),
+        Route::GetEventDefinition => match shared.events.definition(&params.execution_id) {
+            Some(definition) => Reply::json(200, definition),
+            None => Reply::error(
+                404,
+                "entity.not.found",
+                format!("Event definition {} was not found.", params.execution_id),
+            ),
+        },
+        Route::PostEventsQuery => {
+            match shared.events.query(&body, &query_string, shared.window()) {
+                Ok(page) => Reply::json(200, page),
+                Err(e) => Reply::error(400, e.code, e.message),
+            }
+        }
+        Route::PostEventsAggregatesQuery => match shared.events.counts(&body, shared.window()) {
+            Ok(counts) => Reply::json(200, counts),
+            Err(e) => Reply::error(400, e.code, e.message),
         },
         Route::Token | Route::Unknown => unreachable!("handled above"),
     };

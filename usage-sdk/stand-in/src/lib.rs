@@ -1,7 +1,7 @@
 //! A local stand-in for the Genesys Cloud Usage API (like stripe-mock for Stripe).
 //!
 //! [`StandIn::builder`] configures it, [`StandInBuilder::start`] binds `127.0.0.1` (a free
-//! port by default) and serves the eleven Usage operations plus `POST /oauth/token` over
+//! port by default) and serves the fifteen Usage operations plus `POST /oauth/token` over
 //! HTTP/1.1 until the [`RunningStandIn`] is dropped:
 //!
 //! | Operation | Route |
@@ -13,6 +13,7 @@
 //! | simple search (legacy) | `POST /api/v2/usage/simplesearch`, `GET /api/v2/usage/simplesearch/{executionId}/results?pageSize=&after=` |
 //! | organization jobs | `POST /api/v2/usage/aggregates/query/jobs`, `GET /api/v2/usage/aggregates/query/jobs/{jobId}?pageSize=&after=` |
 //! | client jobs | `POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`, `GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}?pageSize=&after=` |
+//! | operational events | `GET /api/v2/usage/events/definitions`, `GET /api/v2/usage/events/definitions/{eventDefinitionId}`, `POST /api/v2/usage/events/query?pageSize=&after=&before=`, `POST /api/v2/usage/events/aggregates/query` |
 //!
 //! It behaves like the real API as far as the public sources describe it:
 //!
@@ -59,6 +60,15 @@
 //!   `cursors.after` only when another page exists. `metrics` are the columns: rows are per
 //!   requested `Date`/`ClientName`/`TemplateUri`/`HttpMethod` (all four without `metrics`),
 //!   columns not requested are absent, and there is no `requests` column. At most 20,000 rows.
+//! - **Operational events**: seven seeded definitions, each named `Demo: …` and described as
+//!   demo data, and their events over the last 90 full UTC days (Genesys does not say how
+//!   long it keeps them), about the seeded OAuth clients where that makes sense, each a pure
+//!   function of the seed, definition and day. The query honours `eventDefinitionIds`,
+//!   `searchTerm` (case-insensitive, any string field) and `sortOrder` (default `DESC`, newest
+//!   first), pages with `pageSize` (a string parameter: 1..=200, default 25, else 400
+//!   `invalid.query.param.value`) and opaque `after`/`before` cursors tied to the query, with
+//!   relative `nextUri`/`previousUri`. An interval that ends before the kept days is 400
+//!   `usage.events.too.old`; an unknown definition id is 404 `entity.not.found`.
 //! - **Validation**: 400 `invalid.date`, `invalid.value`, `bad.request`,
 //!   `invalid.query.param.value`; 404 `not.found`.
 //! - **Rate limiting**: a token bucket per access token; 429 `too.many.requests.retry.after`
@@ -101,6 +111,7 @@
 
 mod auth;
 mod data;
+mod events;
 mod executions;
 mod faults;
 mod http;
@@ -376,6 +387,14 @@ pub enum Route {
     PostSimpleSearch,
     /// `GET /api/v2/usage/simplesearch/{executionId}/results`
     GetSimpleSearchResults,
+    /// `GET /api/v2/usage/events/definitions`
+    GetEventDefinitions,
+    /// `GET /api/v2/usage/events/definitions/{eventDefinitionId}`
+    GetEventDefinition,
+    /// `POST /api/v2/usage/events/query`
+    PostEventsQuery,
+    /// `POST /api/v2/usage/events/aggregates/query`
+    PostEventsAggregatesQuery,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -402,6 +421,10 @@ impl Route {
             }
             Route::PostSimpleSearch => "POST /api/v2/usage/simplesearch",
             Route::GetSimpleSearchResults => "GET /api/v2/usage/simplesearch/{executionId}/results",
+            Route::GetEventDefinitions => "GET /api/v2/usage/events/definitions",
+            Route::GetEventDefinition => "GET /api/v2/usage/events/definitions/{eventDefinitionId}",
+            Route::PostEventsQuery => "POST /api/v2/usage/events/query",
+            Route::PostEventsAggregatesQuery => "POST /api/v2/usage/events/aggregates/query",
             Route::Unknown => "(unknown)",
         }
     }
