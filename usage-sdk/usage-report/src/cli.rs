@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use usage_sdk::{Days, Granularity, HttpMethod, Interval, Metric, OAuthClientId, PageSize, SortBy};
+use usage_sdk::{
+    Days, EventDefinitionId, EventPageSize, Granularity, HttpMethod, Interval, Metric,
+    OAuthClientId, PageSize, SortBy,
+};
 
 use crate::allowance::parse_positive;
 use crate::analysis::TopBy;
@@ -66,19 +69,121 @@ pub struct Cli {
 }
 
 /// The program's subcommands. Each gets its own module beside `report` (the next ones:
-/// `events`, `sync`, `serve`).
+/// `sync`, `serve`).
 #[derive(Clone, Debug, Subcommand)]
 pub enum Command {
     /// The usage report (what `usage-report` does without a subcommand)
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
+    /// Operational events: what went wrong or changed in the organization (data actions,
+    /// flows, OAuth clients), when, and how often (permission usage:events:view)
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+/// `usage-report events ...`.
+#[derive(Clone, Debug, Subcommand)]
+pub enum EventsCommand {
+    /// The event definitions: id, name, description
+    Definitions(EventsCommon),
+    /// The events of an interval, newest first (CSV and JSON are written as they arrive)
+    Query(EventsQueryArgs),
+    /// How many events of each definition occurred in an interval
+    Counts(EventsCountsArgs),
+}
+
+/// What every `events` subcommand takes.
+#[derive(Clone, Debug, Args)]
+pub struct EventsCommon {
+    /// Output format (json: exactly as the API sent it)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Give up after SECS seconds (default 1800, at most 604800), reading included
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Use the local stand-in's demo data even when GENESYSCLOUD_* variables are set
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// The interval of an events query or count.
+#[derive(Clone, Debug, Args)]
+pub struct EventsInterval {
+    /// The last N full UTC days (default 7)
+    #[arg(long, value_name = "N", value_parser = parse_days, conflicts_with = "interval")]
+    pub days: Option<Days>,
+
+    /// An explicit interval, e.g. 2026-11-01T00:00:00Z/2026-11-08T00:00:00Z
+    #[arg(long, value_name = "START/END")]
+    pub interval: Option<Interval>,
+}
+
+/// `usage-report events query`.
+#[derive(Clone, Debug, Args)]
+pub struct EventsQueryArgs {
+    #[command(flatten)]
+    pub interval: EventsInterval,
+
+    /// Only events of these definitions (comma-separated ids; `events definitions` lists them)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub definitions: Vec<EventDefinitionId>,
+
+    /// Only events containing TERM
+    #[arg(long, value_name = "TERM")]
+    pub search: Option<String>,
+
+    /// Oldest first (asc) or newest first (desc, the default)
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub order: Option<Order>,
+
+    /// Events per page, 1 to 200 (default 200: fewer requests)
+    #[arg(long, value_name = "N", value_parser = parse_event_page_size)]
+    pub page_size: Option<EventPageSize>,
+
+    /// Stop with an error rather than read more than N events (default: 250000 for table
+    /// and html, which hold every event; none for CSV and JSON)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: Option<u64>,
+
+    #[command(flatten)]
+    pub common: EventsCommon,
+}
+
+/// `usage-report events counts`.
+#[derive(Clone, Debug, Args)]
+pub struct EventsCountsArgs {
+    #[command(flatten)]
+    pub interval: EventsInterval,
+
+    /// Also write a bar chart of the counts per definition to FILE (SVG)
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: EventsCommon,
+}
+
+/// The order of events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Order {
+    /// Oldest first
+    Asc,
+    /// Newest first
+    Desc,
+}
+
+fn parse_event_page_size(value: &str) -> Result<EventPageSize, String> {
+    value.parse().map_err(|e: usage_sdk::Error| e.to_string())
 }
 
 impl Cli {
-    /// The report's options, whether given with `report` or without a subcommand.
+    /// The report's options, whether given with `report` or without a subcommand (another
+    /// subcommand has them at their defaults).
     pub fn report_args(&self) -> &ReportArgs {
         match &self.command {
             Some(Command::Report(args)) => args,
-            None => &self.report,
+            _ => &self.report,
         }
     }
 }
@@ -355,6 +460,57 @@ mod tests {
         // Report options before a subcommand would be silently ignored: refused.
         let error = parse_cli(&["--days", "3", "report"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn events_subcommands_parse_with_the_sdk_types() {
+        let cli = parse_cli(&[
+            "events",
+            "query",
+            "--days",
+            "3",
+            "--definitions",
+            "d1,d2",
+            "--search",
+            "timeout",
+            "--order",
+            "asc",
+            "--page-size",
+            "50",
+            "--format",
+            "csv",
+        ])
+        .unwrap();
+        let Some(Command::Events(EventsCommand::Query(args))) = cli.command else {
+            panic!("{cli:?}");
+        };
+        assert_eq!(args.interval.days, Some(Days::new(3).unwrap()));
+        assert_eq!(args.definitions.len(), 2);
+        assert_eq!(args.order, Some(Order::Asc));
+        assert_eq!(args.page_size, Some(EventPageSize::new(50).unwrap()));
+        assert_eq!(args.common.format, Format::Csv);
+        for bad in [
+            &["events", "query", "--page-size", "201"][..],
+            &["events", "query", "--definitions", ".."],
+            &[
+                "events",
+                "counts",
+                "--days",
+                "3",
+                "--interval",
+                "2026-11-01/2026-11-08",
+            ],
+        ] {
+            let error = parse_cli(bad).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad:?}");
+        }
+        // Report options do not apply to events.
+        assert_eq!(
+            parse_cli(&["--days", "3", "events", "counts"])
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //! usage-report --client ID --summary --days 14 --format csv
 //! usage-report --resume JOB_ID [--client ID]         # after a deadline or Ctrl-C
 //! usage-report --api legacy --days 3               # the legacy usage queries
+//! usage-report events counts --days 7 --chart events.svg   # operational events per definition
+//! usage-report events query --format csv           # the events themselves
 //! ```
 //!
 //! The report flows one way, one module a step, each using only those below it:
 //! `cli` (arguments) → `plan` (query, shape, output, notes) → `fetch` (one stream of rows
 //! for every API and scope, with the deadline, Ctrl-C and the resume message) →
 //! `aggregate` (totals, top, allowance) → `output` (table, CSV, JSON, HTML, chart).
-//! `report` wires them; `cargo xtask layers` prints the graph and fails on a circle.
+//! `report` wires them; `events` (the `events` subcommands) uses the same `source`, limits
+//! and outputs. `cargo xtask layers` prints the graph and fails on a circle.
 //!
 //! Exit codes: 0 success, 1 API or query error (or the deadline passed), 2 bad options or
 //! configuration, 130 interrupted.
@@ -22,6 +25,7 @@ mod aggregate;
 mod allowance;
 mod analysis;
 mod cli;
+mod events;
 mod exit;
 mod fetch;
 mod logging;
@@ -31,6 +35,7 @@ mod report;
 mod row;
 mod schema;
 mod setup;
+mod source;
 mod text;
 
 use std::process::ExitCode;
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
     let progress = !logging::verbose(cli.verbose);
     let done = match &cli.command {
         None | Some(Command::Report(_)) => runtime.block_on(report::run(args, progress)),
+        Some(Command::Events(command)) => runtime.block_on(events::run(command)),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -933,3 +933,159 @@ async fn the_report_runs_over_tls_trusting_usage_sdk_ca_file_and_refuses_an_unkn
     }
     let _ = std::fs::remove_file(&ca_file);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_counts_and_query_work_on_the_demo_data_marked_as_demo() {
+    let chart = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-events.svg");
+    let _ = std::fs::remove_file(&chart);
+    let chart_arg = chart.to_str().unwrap();
+    let counts = run(
+        &["events", "counts", "--days", "7", "--chart", chart_arg],
+        &[],
+    )
+    .await;
+    counts.assert_code(0);
+    assert!(counts.stdout.starts_with(DEMO), "{}", counts.stdout);
+    assert!(counts.stdout.contains("TOTAL ("), "{}", counts.stdout);
+    assert!(
+        counts.stdout.contains("Demo: "),
+        "names from the definitions: {}",
+        counts.stdout
+    );
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("Events per definition"),
+        "{svg}"
+    );
+    assert!(svg.contains("DEMO DATA"), "the chart says demo too");
+
+    let csv = run(&["events", "query", "--days", "7", "--format", "csv"], &[]).await;
+    csv.assert_code(0);
+    assert!(!csv.stdout.contains("DEMO DATA"), "stdout stays CSV");
+    assert!(csv.stderr.contains(DEMO), "{}", csv.stderr);
+    let mut lines = csv.stdout.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("dateCreated,eventDefinitionId,eventDefinitionName,"),
+        "{}",
+        csv.stdout
+    );
+    let events = lines.count();
+    assert!(events > 0, "{}", csv.stdout);
+
+    // The counts (JSON, as the API sent them) add up to the events the query listed.
+    let json = run(
+        &["events", "counts", "--days", "7", "--format", "json"],
+        &[],
+    )
+    .await;
+    json.assert_code(0);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let total: u64 = value["eventDefinitionAggregates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["eventCount"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, events);
+
+    let definitions = run(&["events", "definitions", "--format", "json"], &[]).await;
+    definitions.assert_code(0);
+    let value: serde_json::Value = serde_json::from_str(&definitions.stdout).unwrap();
+    assert!(value.as_array().unwrap().len() >= 5, "{value}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_query_filters_and_streams_json_from_a_configured_api() {
+    let api = stand_in(0xe7e, Duration::ZERO).await;
+    let env = configured_for(&api);
+    let definitions = run(&["events", "definitions", "--format", "csv"], &env).await;
+    definitions.assert_code(0);
+    assert!(
+        !definitions.stderr.contains("DEMO"),
+        "{}",
+        definitions.stderr
+    );
+    let id = definitions
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let json = run(
+        &[
+            "events",
+            "query",
+            "--days",
+            "14",
+            "--definitions",
+            &id,
+            "--order",
+            "asc",
+            "--page-size",
+            "5",
+            "--format",
+            "json",
+        ],
+        &env,
+    )
+    .await;
+    json.assert_code(0);
+    let events: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let events = events.as_array().unwrap();
+    assert!(events.len() > 5, "more than one page: {}", events.len());
+    assert!(events.iter().all(|e| e["eventDefinition"]["id"] == id));
+    let dates: Vec<&str> = events
+        .iter()
+        .map(|e| e["dateCreated"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    let pages = api
+        .stats()
+        .requests
+        .get(&Route::PostEventsQuery)
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(
+        pages as usize,
+        events.len().div_ceil(5),
+        "one request per page"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_bad_options_exit_2_before_any_request_and_too_old_exits_1() {
+    let api = stand_in(0xe7f, Duration::ZERO).await;
+    let env = configured_for(&api);
+    for args in [
+        &["events", "query", "--page-size", "201"][..],
+        &["events", "query", "--search", "  "],
+        &["events", "counts", "--interval", "2026-11-08/2026-11-01"],
+    ] {
+        let run = run(args, &env).await;
+        run.assert_code(2);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    assert_eq!(api.stats().tokens_issued, 0, "nothing was sent");
+    let old = run(
+        &["events", "counts", "--interval", "2024-01-01/2024-01-08"],
+        &env,
+    )
+    .await;
+    old.assert_code(1);
+    assert!(
+        old.stderr.contains("more recent interval"),
+        "{}",
+        old.stderr
+    );
+    assert!(
+        old.stderr.contains("usage.events.too.old"),
+        "{}",
+        old.stderr
+    );
+}

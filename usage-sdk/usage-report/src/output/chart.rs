@@ -396,11 +396,16 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
              (the default with --chart or --format html when --group-by is not given).",
         );
     }
-    let k = data.endpoints.len();
-    // At least five slots, so one or two endpoints are bars, not blocks.
+    bars_panel(area, title, "requests in the interval", &data.endpoints)
+}
+
+/// Horizontal bars, largest first as given, each labelled with its value.
+fn bars_panel(area: &Area, title: &str, x_desc: &str, bars: &[(String, u64)]) -> Drawn {
+    let k = bars.len();
+    // At least five slots, so one or two bars are bars, not blocks.
     let slots = k.max(5);
-    let max = data.endpoints[0].1.max(1);
-    let labels: Vec<String> = data.endpoints.iter().map(|(l, _)| cut(l, 46)).collect();
+    let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let labels: Vec<String> = bars.iter().map(|(l, _)| cut(l, 46)).collect();
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
         .margin(12)
@@ -425,25 +430,25 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
         .x_labels(6)
         .y_label_formatter(&y_label)
         .x_label_formatter(&|v| thousands(v.max(0.0).round() as u64))
-        .x_desc("requests in the interval")
+        .x_desc(x_desc)
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
         .light_line_style(TRANSPARENT)
         .draw()
         .map_err(fail)?;
     let (r, g, b) = PALETTE[0];
-    for (i, (_, requests)) in data.endpoints.iter().enumerate() {
+    for (i, (_, value)) in bars.iter().enumerate() {
         let y = (slots - 1 - i) as f64;
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, y - 0.35), (*requests as f64, y + 0.35)],
+                [(0.0, y - 0.35), (*value as f64, y + 0.35)],
                 RGBColor(r, g, b).filled(),
             )))
             .map_err(fail)?;
         chart
             .draw_series(std::iter::once(Text::new(
-                format!(" {}", thousands(*requests)),
-                (*requests as f64, y),
+                format!(" {}", thousands(*value)),
+                (*value as f64, y),
                 (FONT, 14)
                     .into_font()
                     .color(&BLACK)
@@ -452,6 +457,27 @@ fn endpoints_panel(area: &Area, data: &ChartData) -> Drawn {
             .map_err(fail)?;
     }
     Ok(())
+}
+
+/// One bar chart under a heading (the operational events' counts per definition); with no
+/// bars, `empty` says why there is nothing to draw.
+pub fn bars(
+    title: &str,
+    x_desc: &str,
+    bars: &[(String, u64)],
+    context: &ChartContext,
+    empty: &str,
+) -> Result<String, String> {
+    let height = HEADER + (PANEL_HEIGHTS[2]).max(120 + 34 * bars.len() as u32);
+    svg(height, |root| {
+        let (top, rest) = root.split_vertically(HEADER);
+        heading(&top, context)?;
+        if bars.is_empty() {
+            message(&rest, title, empty)
+        } else {
+            bars_panel(&rest, title, x_desc, bars)
+        }
+    })
 }
 
 fn no_data(area: &Area, context: &ChartContext) -> Drawn {

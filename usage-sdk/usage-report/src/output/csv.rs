@@ -46,7 +46,7 @@ impl CsvStream {
 /// One CSV line. A field that a spreadsheet would read as a formula (`=`, `+`, `@`, tab or
 /// CR first, or `-` first in anything but a number) is prefixed with `'`, since client names
 /// and template URIs come from the API.
-fn csv_line(cells: &[String]) -> String {
+pub fn csv_line(cells: &[String]) -> String {
     fn field(value: &str) -> String {
         let value = if value.starts_with(['=', '+', '@', '\t', '\r'])
             || (value.starts_with('-') && value.parse::<f64>().is_err())

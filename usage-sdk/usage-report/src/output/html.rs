@@ -14,7 +14,8 @@ pub struct Page<'a> {
     /// The query's parameters, label and value.
     pub parameters: &'a [(String, String)],
     pub notes: &'a [String],
-    pub totals: Totals,
+    /// The figures shown as cards, label and value ([`totals_cards`] for usage rows).
+    pub cards: &'a [(String, String)],
     pub forecast: Option<&'a Forecast>,
     /// Inline SVG documents from `chart::panels`.
     pub charts: &'a [String],
@@ -24,6 +25,18 @@ pub struct Page<'a> {
     pub numeric: &'a [bool],
     /// Said above the table when `--top` cut it.
     pub table_note: Option<String>,
+}
+
+/// The totals of usage rows as cards: rows, requests, and the 4xx, 429 and 5xx shares.
+pub fn totals_cards(t: Totals) -> Vec<(String, String)> {
+    let share = |count: u64| format!("{} ({:.1}%)", thousands(count), percent(count, t.requests));
+    vec![
+        ("rows".into(), thousands(t.rows as u64)),
+        ("requests".into(), thousands(t.requests)),
+        ("4xx".into(), share(t.status400)),
+        ("429".into(), share(t.status429)),
+        ("5xx".into(), share(t.status500)),
+    ]
 }
 
 /// `text` safe as HTML text and attribute values.
@@ -105,37 +118,10 @@ pub fn page(page: &Page<'_>) -> String {
     }
     out += "</section>\n";
 
-    let t = page.totals;
     out += "<section id=\"totals\">\n<h2>Totals</h2>\n<ul class=\"totals\">\n";
-    let mut card = |label: &str, value: String| {
-        out += &format!("<li>{}<b>{}</b></li>\n", escape(label), escape(&value));
-    };
-    card("rows", thousands(t.rows as u64));
-    card("requests", thousands(t.requests));
-    card(
-        "4xx",
-        format!(
-            "{} ({:.1}%)",
-            thousands(t.status400),
-            percent(t.status400, t.requests)
-        ),
-    );
-    card(
-        "429",
-        format!(
-            "{} ({:.1}%)",
-            thousands(t.status429),
-            percent(t.status429, t.requests)
-        ),
-    );
-    card(
-        "5xx",
-        format!(
-            "{} ({:.1}%)",
-            thousands(t.status500),
-            percent(t.status500, t.requests)
-        ),
-    );
+    for (label, value) in page.cards {
+        out += &format!("<li>{}<b>{}</b></li>\n", escape(label), escape(value));
+    }
     out += "</ul>\n</section>\n";
 
     if let Some(forecast) = page.forecast {
@@ -159,13 +145,15 @@ pub fn page(page: &Page<'_>) -> String {
         );
     }
 
-    out += "<section id=\"charts\">\n<h2>Charts</h2>\n";
-    for svg in page.charts {
-        out += "<figure class=\"chart\">\n";
-        out += svg;
-        out += "</figure>\n";
+    if !page.charts.is_empty() {
+        out += "<section id=\"charts\">\n<h2>Charts</h2>\n";
+        for svg in page.charts {
+            out += "<figure class=\"chart\">\n";
+            out += svg;
+            out += "</figure>\n";
+        }
+        out += "</section>\n";
     }
-    out += "</section>\n";
 
     out += "<section id=\"rows\">\n<h2>Rows</h2>\n";
     if let Some(note) = &page.table_note {

@@ -9,6 +9,7 @@
 pub mod chart;
 mod columns;
 pub mod csv;
+pub mod events;
 pub mod html;
 pub mod json;
 pub mod table;
@@ -84,8 +85,8 @@ pub struct Options {
 /// The one place the demo notice is written: in a table, its first and last line (so a
 /// copy or a screenshot cannot lose it); CSV, JSON and HTML stay machine-clean and the
 /// notice goes to stderr.
-fn with_demo_notice(options: &Options, body: String) -> String {
-    match (&options.demo_notice, options.format) {
+fn with_demo_notice(notice: Option<&str>, format: Format, body: String) -> String {
+    match (notice, format) {
         (Some(notice), Format::Table) => format!("{notice}\n\n{body}\n{notice}\n"),
         (Some(notice), Format::Csv | Format::Json | Format::Html) => {
             eprintln!("usage-report: {notice}");
@@ -97,13 +98,23 @@ fn with_demo_notice(options: &Options, body: String) -> String {
 
 /// Writes what [`render`] made, with the demo notice where it belongs.
 pub fn write(options: &Options, report: String) -> Result<(), Exit> {
-    let out = with_demo_notice(options, report);
+    print(options.format, options.demo_notice.as_deref(), report)
+}
+
+/// Writes `report` in `format` to stdout, with the demo `notice` (if any) where it belongs.
+pub fn print(format: Format, notice: Option<&str>, report: String) -> Result<(), Exit> {
+    let out = with_demo_notice(notice, format, report);
     let mut stdout = std::io::stdout().lock();
     written(
         stdout
             .write_all(out.as_bytes())
             .and_then(|()| stdout.flush()),
     )
+}
+
+/// After a streamed CSV or JSON: the demo notice, on stderr.
+pub fn streamed_notice(format: Format, notice: Option<&str>) {
+    with_demo_notice(notice, format, String::new());
 }
 
 /// Whether the rows can be written as they arrive: CSV or JSON with fixed columns.
@@ -160,7 +171,7 @@ impl<'a> Streamed<'a> {
             written(json.end(&mut self.out))?;
         }
         written(self.out.flush())?;
-        with_demo_notice(self.options, String::new());
+        streamed_notice(self.options.format, self.options.demo_notice.as_deref());
         Ok(())
     }
 }
@@ -223,7 +234,7 @@ pub fn render(
                 demo_notice: options.demo_notice.as_deref(),
                 parameters: &options.parameters,
                 notes: &options.notes,
-                totals: aggregates.totals,
+                cards: &html::totals_cards(aggregates.totals),
                 forecast,
                 charts: &svgs,
                 header: &header,

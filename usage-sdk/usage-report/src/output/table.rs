@@ -47,11 +47,23 @@ fn lay_out(rows: &[Row], columns: &Columns) -> String {
         body.push(totals);
     }
 
+    grid(&header, &body, first_number, !rows.is_empty())
+}
+
+/// Aligned columns: `header`, a rule, `body`; the columns from `first_number` on are
+/// right-aligned. With `total_last`, a rule sets the last line apart. Cells must already be
+/// terminal-safe.
+pub fn grid(
+    header: &[String],
+    body: &[Vec<String>],
+    first_number: usize,
+    total_last: bool,
+) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
-            std::iter::once(&header)
-                .chain(&body)
-                .map(|r| r[i].chars().count())
+            std::iter::once(header)
+                .chain(body.iter().map(Vec::as_slice))
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
                 .max()
                 .unwrap_or(0)
         })
@@ -77,11 +89,11 @@ fn lay_out(rows: &[Row], columns: &Columns) -> String {
         .collect::<Vec<_>>()
         .join("  ")
         + "\n";
-    let mut out = line(&header);
+    let mut out = line(header);
     out += &rule;
     let last = body.len().saturating_sub(1);
     for (i, row) in body.iter().enumerate() {
-        if i == last && !rows.is_empty() {
+        if i == last && total_last {
             out += &rule;
         }
         out += &line(row);
