@@ -419,12 +419,12 @@ impl Events {
     }
 }
 
+/// An `EventDefinition`: id, name and description, all the spec names (no `selfUri`).
 fn definition_json(definition: &Definition) -> Value {
     json!({
         "id": definition.id,
         "name": definition.name,
         "description": definition.description,
-        "selfUri": format!("/api/v2/usage/events/definitions/{}", definition.id),
     })
 }
 

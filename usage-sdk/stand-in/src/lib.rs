@@ -400,6 +400,25 @@ pub enum Route {
 }
 
 impl Route {
+    /// The fifteen operations of the Usage API it serves, in the spec's order.
+    pub const API: [Route; 15] = [
+        Route::PostUsageQuery,
+        Route::GetUsageQueryResults,
+        Route::PostClientUsageQuery,
+        Route::GetClientUsageQueryResults,
+        Route::GetClientUsageSummary,
+        Route::PostSimpleSearch,
+        Route::GetSimpleSearchResults,
+        Route::PostAggregatesQueryJobs,
+        Route::GetAggregatesQueryJob,
+        Route::PostClientAggregatesQueryJobs,
+        Route::GetClientAggregatesQueryJob,
+        Route::GetEventDefinitions,
+        Route::GetEventDefinition,
+        Route::PostEventsQuery,
+        Route::PostEventsAggregatesQuery,
+    ];
+
     /// Method and path template, e.g. `POST /api/v2/usage/query`.
     pub fn template(self) -> &'static str {
         match self {

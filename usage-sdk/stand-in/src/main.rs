@@ -53,19 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         BUILTIN_CLIENT_ID, BUILTIN_CLIENT_NAME
     );
     println!("routes:");
-    for route in [
-        Route::PostUsageQuery,
-        Route::GetUsageQueryResults,
-        Route::PostClientUsageQuery,
-        Route::GetClientUsageQueryResults,
-        Route::GetClientUsageSummary,
-        Route::PostSimpleSearch,
-        Route::GetSimpleSearchResults,
-        Route::PostAggregatesQueryJobs,
-        Route::GetAggregatesQueryJob,
-        Route::PostClientAggregatesQueryJobs,
-        Route::GetClientAggregatesQueryJob,
-    ] {
+    for route in Route::API {
         println!("  {}", route.template());
     }
     // Serve until the process is killed (Ctrl-C).
