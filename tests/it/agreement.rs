@@ -185,4 +185,21 @@ async fn the_client_and_the_stand_in_agree_at_each_limit_of_intervals_and_page_s
             answer.assert_error(400, "invalid.query.param.value");
         }
     }
+
+    // The events query's pageSize: "Maximum of 200", a string on the wire.
+    let events = json!({ "interval": week().to_string() }).to_string();
+    for (events_per_page, accepted) in [(0, false), (1, true), (200, true), (201, false)] {
+        assert_eq!(
+            usage_sdk::EventPageSize::new(events_per_page).is_ok(),
+            accepted,
+            "client, events pageSize {events_per_page}"
+        );
+        let path = format!("/api/v2/usage/events/query?pageSize={events_per_page}");
+        let answer = post(&si, Some(&token), &path, &events).await;
+        if accepted {
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {:?}", answer.body);
+        } else {
+            answer.assert_error(400, "invalid.query.param.value");
+        }
+    }
 }
