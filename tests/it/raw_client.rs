@@ -1,7 +1,8 @@
-//! The eleven generated operations against httpmock: what is sent and what comes back.
+//! The fifteen generated operations against httpmock: what is sent and what comes back.
 //!
 //! One table, [`operations`], holds every operation of the spec (the five legacy ones, simple
-//! search's two and the aggregates jobs' four) with its method, path, query parameters, exact
+//! search's two, the aggregates jobs' four and the operational events' four; a test holds it
+//! equal to the spec) with its method, path, query parameters, exact
 //! JSON body and a 200 answer; the first tests iterate it: every operation sends the right
 //! request (with every optional input set, and with none), returns each declared success
 //! status with the body parsed, hands back undeclared statuses unread, maps every declared
@@ -25,6 +26,8 @@ use crate::support::{
 
 /// An aggregates job id.
 const JOB_ID: &str = "5b0f9a3c-7d1e-4e1a-8c3b-1d2e3f405060";
+/// An operational event definition id.
+const EVENT_DEFINITION_ID: &str = "c7d2a0e4-5b6f-4a1c-9e8d-3f2a1b0c9d8e";
 /// The interval of the legacy queries' bodies.
 const LEGACY_INTERVAL: &str = "2020-01-01T00:00:00/2020-07-01T00:00:00";
 /// The interval of the jobs' and the search's bodies.
@@ -199,6 +202,34 @@ fn get_usage_client_client_id_aggregates_query_job<'a>(c: &'a Client, a: Args<'a
             after,
             page_size,
         ))
+    })
+}
+
+fn get_usage_events_definitions<'a>(c: &'a Client, _: Args<'a>) -> Call<'a> {
+    Box::pin(async move { outcome!(c.get_usage_events_definitions()) })
+}
+
+fn get_usage_events_definition<'a>(c: &'a Client, a: Args<'a>) -> Call<'a> {
+    Box::pin(async move { outcome!(c.get_usage_events_definition(a.id)) })
+}
+
+fn post_usage_events_query<'a>(c: &'a Client, a: Args<'a>) -> Call<'a> {
+    // pageSize is a string parameter upstream.
+    let (after, before, page_size) = if a.full {
+        (Some("cursor-2"), Some("cursor-1"), Some("25"))
+    } else {
+        (None, None, None)
+    };
+    Box::pin(async move {
+        let body = body!(a);
+        outcome!(c.post_usage_events_query(after, before, page_size, &body))
+    })
+}
+
+fn post_usage_events_aggregates_query<'a>(c: &'a Client, a: Args<'a>) -> Call<'a> {
+    Box::pin(async move {
+        let body = body!(a);
+        outcome!(c.post_usage_events_aggregates_query(&body))
     })
 }
 
@@ -410,13 +441,177 @@ fn operations() -> Vec<Operation> {
             })),
             call: get_usage_client_client_id_aggregates_query_job,
         },
+        Operation {
+            name: "get_usage_events_definitions",
+            method: "GET",
+            path: "/api/v2/usage/events/definitions",
+            query: None,
+            body: None,
+            success: &[200],
+            answer: json!({
+                "entities": [
+                    { "id": EVENT_DEFINITION_ID, "name": "Data action failed",
+                      "description": "A data action returned an error" },
+                    { "id": "d1e2f3a4-0000-4000-8000-000000000002", "name": "Flow error",
+                      "category": "Architect" }
+                ],
+                "total": 2
+            }),
+            call: get_usage_events_definitions,
+        },
+        Operation {
+            name: "get_usage_events_definition",
+            method: "GET",
+            path: "/api/v2/usage/events/definitions/{id}",
+            query: None,
+            body: None,
+            success: &[200],
+            answer: json!({
+                "id": EVENT_DEFINITION_ID, "name": "Data action failed",
+                "description": "A data action returned an error",
+                "selfUri": format!("/api/v2/usage/events/definitions/{EVENT_DEFINITION_ID}")
+            }),
+            call: get_usage_events_definition,
+        },
+        Operation {
+            name: "post_usage_events_query",
+            method: "POST",
+            path: "/api/v2/usage/events/query",
+            query: Some("after=cursor-2&before=cursor-1&pageSize=25"),
+            body: Some((
+                json!({
+                    "interval": RECENT_INTERVAL,
+                    "eventDefinitionIds": [EVENT_DEFINITION_ID, "d1e2f3a4-0000-4000-8000-000000000002"],
+                    "searchTerm": "timeout",
+                    "sortOrder": "ASC"
+                }),
+                json!({ "interval": RECENT_INTERVAL }),
+            )),
+            success: &[200],
+            answer: json!({
+                "entities": [{
+                    "eventDefinition": {
+                        "id": EVENT_DEFINITION_ID,
+                        "selfUri": format!("/api/v2/usage/events/definitions/{EVENT_DEFINITION_ID}")
+                    },
+                    "entityId": "a1b2c3d4-0000-4000-8000-00000000da01",
+                    "entityName": "Look up account",
+                    "entityVersion": "3",
+                    "errorCode": "timeout",
+                    "previousValue": "",
+                    "currentValue": "failed",
+                    "conversation": { "id": "e5f6a7b8-0000-4000-8000-0000000000c1" },
+                    "dateCreated": "2026-11-03T08:15:42.123Z",
+                    "severity": "warning"
+                }],
+                "nextUri": "/api/v2/usage/events/query?after=cursor-3&pageSize=25",
+                "previousUri": "/api/v2/usage/events/query?before=cursor-2&pageSize=25",
+                "selfUri": "/api/v2/usage/events/query?after=cursor-2&pageSize=25"
+            }),
+            call: post_usage_events_query,
+        },
+        Operation {
+            name: "post_usage_events_aggregates_query",
+            method: "POST",
+            path: "/api/v2/usage/events/aggregates/query",
+            query: None,
+            // The interval is the only field, and required.
+            body: Some((
+                json!({ "interval": RECENT_INTERVAL }),
+                json!({ "interval": RECENT_INTERVAL }),
+            )),
+            success: &[200],
+            answer: json!({
+                "interval": RECENT_INTERVAL,
+                "eventDefinitionAggregates": [
+                    { "eventDefinition": { "id": EVENT_DEFINITION_ID }, "eventCount": 12 },
+                    { "eventDefinition": { "id": "d1e2f3a4-0000-4000-8000-000000000002" },
+                      "eventCount": 0 }
+                ]
+            }),
+            call: post_usage_events_aggregates_query,
+        },
     ]
 }
 
-/// The id the table passes for `{id}`: a job id for the jobs, an execution id otherwise.
+/// The table is the spec's operations, each once: a new operation in the spec fails here until
+/// it has a row.
+#[test]
+fn the_table_holds_every_operation_of_the_spec() {
+    let spec: Value = serde_json::from_str(include_str!("../../spec/usage-api.json")).unwrap();
+    let mut in_spec: Vec<(String, String, String)> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            in_spec.push((snake(id), method.to_uppercase(), path.clone()));
+        }
+    }
+    in_spec.sort();
+    let mut here: Vec<(String, String, String)> = operations()
+        .iter()
+        .map(|op| {
+            // The table writes each path parameter as {clientId} or {id}.
+            let spec_path = in_spec
+                .iter()
+                .find(|(name, ..)| name == op.name)
+                .map(|(_, _, path)| path.clone())
+                .unwrap_or_default();
+            let generic = spec_path
+                .split('/')
+                .map(|segment| match segment {
+                    "{clientId}" => "{clientId}",
+                    s if s.starts_with('{') => "{id}",
+                    s => s,
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            assert_eq!(op.path, generic, "{}", op.name);
+            (op.name.to_string(), op.method.to_string(), spec_path)
+        })
+        .collect();
+    here.sort();
+    assert_eq!(here, in_spec);
+    assert_eq!(here.len(), 15);
+
+    // And the statuses each declares are the table's successes and DECLARED_ERRORS.
+    for op in operations() {
+        let (_, _, path) = in_spec.iter().find(|(name, ..)| name == op.name).unwrap();
+        let responses = &spec["paths"][path][op.method.to_lowercase()]["responses"];
+        let mut declared: Vec<u16> = responses
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|code| code.parse().unwrap())
+            .collect();
+        declared.sort();
+        let mut here: Vec<u16> = op.success.to_vec();
+        here.extend(DECLARED_ERRORS.iter().map(|case| case.status));
+        here.sort();
+        assert_eq!(declared, here, "{}", op.name);
+    }
+}
+
+/// progenitor's method name for an operationId.
+fn snake(id: &str) -> String {
+    let mut out = String::new();
+    for c in id.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The id the table passes for `{id}`: a job id for the jobs, an event definition id for the
+/// event definition, an execution id otherwise.
 fn id_of(op: &Operation) -> &'static str {
     if op.path.contains("/jobs/") {
         JOB_ID
+    } else if op.path.contains("/events/definitions/") {
+        EVENT_DEFINITION_ID
     } else {
         EXECUTION_ID
     }
@@ -549,7 +744,7 @@ async fn every_operation_returns_each_declared_success_status_with_the_whole_bod
             checked += 1;
         }
     }
-    assert_eq!(checked, 11 + 8, "eleven 200s, eight 202s");
+    assert_eq!(checked, 15 + 8, "fifteen 200s, eight 202s");
 }
 
 /// The raw client only knows the declared statuses: 502 (which Genesys calls transient,
@@ -704,7 +899,7 @@ async fn every_path_parameter_of_every_operation_stays_one_segment() {
         mock.delete_async().await;
         checked += 1;
     }
-    assert_eq!(checked, 8, "every operation with a path parameter");
+    assert_eq!(checked, 9, "every operation with a path parameter");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1006,6 +1201,7 @@ async fn ids_that_would_leave_their_path_segment_are_refused_before_sending() {
             id,
             client.get_usage_aggregates_query_job(id, None, None).await,
         );
+        refused(id, client.get_usage_events_definition(id).await);
     }
     // Nothing reached the server; an ordinary id still does.
     assert_eq!(any.calls_async().await, 0);

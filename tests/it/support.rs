@@ -114,8 +114,8 @@ pub struct ErrorCase {
     pub message: &'static str,
 }
 
-/// Every error status the spec declares for each of the eleven operations, with a code from its
-/// `x-inin-error-codes` (reference §3).
+/// Every error status the spec declares for each of the fifteen operations (raw_client.rs holds
+/// this equal to the spec), with a code from its `x-inin-error-codes` (reference §3).
 pub const DECLARED_ERRORS: [ErrorCase; 12] = [
     ErrorCase {
         status: 400,

@@ -32,6 +32,7 @@ macro_rules! schemas {
 
 fn generated() -> Vec<(&'static str, Value)> {
     schemas!(
+        AddressableEntityRef,
         ApiUsageClientQuery,
         ApiUsageOrganizationQuery,
         ApiUsageQueryResult,
@@ -45,9 +46,17 @@ fn generated() -> Vec<(&'static str, Value)> {
         Detail,
         DomainEntityRef,
         ErrorBody,
+        EventAggregatesQueryRequest,
+        EventAggregatesResponse,
+        EventDefinition,
+        EventDefinitionAggregates,
+        EventDefinitionListing,
+        EventQueryRequest,
+        EventQueryResponse,
         JobQueryStatus,
         Limit,
         LimitNamespace,
+        OperationalEvent,
         OrganizationPublicApiUsage,
         OrganizationPublicApiUsageQueryRequest,
         OrganizationPublicApiUsageResultsResponse,
@@ -70,10 +79,12 @@ const UNTYPED_FORMATS: &[&str] = &["uri", "interval"];
 const LENIENT_FORMATS: &[(&str, &str)] = &[("date", "UsageDate"), ("date-time", "UsageDateTime")];
 
 /// Where the spec uses the lenient formats: the generator replaces every such schema, so a
-/// new one (a request field, say) must be looked at before it silently changes type.
+/// new one (a request field, say) must be looked at before it silently changes type. All are
+/// response fields: the rows' dates and the operational event's `dateCreated`.
 const ROW_DATES: &[&str] = &[
     "ApiUsageRow.date",
     "ClientPublicApiUsage.date",
+    "OperationalEvent.dateCreated",
     "OrganizationPublicApiUsage.date",
 ];
 

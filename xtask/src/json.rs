@@ -141,7 +141,6 @@ impl Json {
         }
     }
 
-    #[cfg(test)]
     pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
         match self {
             Json::Array(a) => Some(a),

@@ -175,7 +175,8 @@ fn run_import(
 
 fn run_synth(ws: &Workspace, file: &str, mb: f64) -> Result<ExitCode, String> {
     let slice = synth::reference_slice(ws)?;
-    let text = synth::synthetic_upstream(&slice, (mb * 1e6) as usize)?;
+    let events = synth::reference_events(ws)?;
+    let text = synth::synthetic_upstream(&slice, &[&events], (mb * 1e6) as usize)?;
     std::fs::write(file, &text).map_err(|e| format!("cannot write {file}: {e}"))?;
     println!("wrote {file} ({:.1} MB)", text.len() as f64 / 1e6);
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
 //! A synthetic "full Platform API" Swagger 2.0 document, generated in code: the reference
-//! slice's eleven operations and definitions, surrounded by thousands of filler operations and
+//! slices' fifteen operations and definitions (the usage slice's and the operational events
+//! slice's, in one document as in the real one), surrounded by thousands of filler operations and
 //! definitions shaped like the real ones (the same 13 error responses with their
 //! `x-inin-error-codes`, chains of `$ref`s). It has no `x-slice-provenance`, like the published
 //! document. Used to measure the import on a large input.
@@ -11,8 +12,20 @@ use crate::regen::Workspace;
 /// shared/reference/genesys-usage-swagger2-full.json (all eleven Usage operations) so that tests run anywhere.
 pub const SLICE_PATH: &str = "xtask/testdata/genesys-usage-swagger2-full.json";
 
+/// The operational events slice, a byte copy of
+/// shared/reference/genesys-operational-events-swagger2.json (the other four operations).
+pub const EVENTS_PATH: &str = "xtask/testdata/genesys-operational-events-swagger2.json";
+
 pub fn reference_slice(ws: &Workspace) -> Result<String, String> {
-    let path = ws.root.join(SLICE_PATH);
+    read(ws, SLICE_PATH)
+}
+
+pub fn reference_events(ws: &Workspace) -> Result<String, String> {
+    read(ws, EVENTS_PATH)
+}
+
+fn read(ws: &Workspace, path: &str) -> Result<String, String> {
+    let path = ws.root.join(path);
     std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
@@ -69,17 +82,47 @@ fn entry(key: &str, value: &Json, first: &mut bool, out: &mut String) {
     write_pretty(value, 2, out);
 }
 
-/// Writes a document of about `target_bytes` (never less than the slice) from the slice text.
-pub fn synthetic_upstream(slice_text: &str, target_bytes: usize) -> Result<String, String> {
+/// Writes a document of about `target_bytes` (never less than the slices) from the slice text,
+/// with the paths, definitions and tags of the documents `also` merged in (a definition or tag
+/// both have is taken from the slice).
+pub fn synthetic_upstream(
+    slice_text: &str,
+    also: &[&str],
+    target_bytes: usize,
+) -> Result<String, String> {
     let slice = crate::json::parse(slice_text).map_err(|e| format!("the slice: {e}"))?;
-    let get = |path: &[&str]| {
-        slice
-            .at(path)
+    let get = |doc: &Json, path: &[&str]| {
+        doc.at(path)
             .cloned()
-            .ok_or_else(|| format!("the slice has no {}", path.join(".")))
+            .ok_or_else(|| format!("a slice has no {}", path.join(".")))
     };
-    let paths = get(&["paths"])?;
-    let definitions = get(&["definitions"])?;
+    let mut paths = get(&slice, &["paths"])?;
+    let mut definitions = get(&slice, &["definitions"])?;
+    let mut slice_tags = get(&slice, &["tags"])?;
+    for text in also {
+        let other = crate::json::parse(text).map_err(|e| format!("a slice: {e}"))?;
+        for (into, part) in [(&mut paths, "paths"), (&mut definitions, "definitions")] {
+            let into = into
+                .as_object_mut()
+                .ok_or("paths and definitions are objects")?;
+            for (key, value) in get(&other, &[part])?
+                .as_object()
+                .into_iter()
+                .flat_map(Object::iter)
+            {
+                if !into.contains_key(key) {
+                    into.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        let tags = slice_tags.as_array_mut().ok_or("tags is an array")?;
+        for tag in get(&other, &["tags"])?.as_array().into_iter().flatten() {
+            if !tags.iter().any(|t| t.get("name") == tag.get("name")) {
+                tags.push(tag.clone());
+            }
+        }
+    }
+    let get = |path: &[&str]| get(&slice, path);
     let summary_op = get(&[
         "paths",
         "/api/v2/oauth/clients/{clientId}/usage/summary",
@@ -95,7 +138,8 @@ pub fn synthetic_upstream(slice_text: &str, target_bytes: usize) -> Result<Strin
         .with("post", filler_operation(&query_op, 0, "post"));
     write_pretty(&item.into(), 2, &mut unit);
     write_pretty(&filler_definition(&row, 0, 1), 2, &mut unit);
-    let count = target_bytes.saturating_sub(slice_text.len()) / (unit.len() + 80);
+    let slices_len = slice_text.len() + also.iter().map(|t| t.len()).sum::<usize>();
+    let count = target_bytes.saturating_sub(slices_len) / (unit.len() + 80);
     let count = count.max(1);
 
     let mut out = String::with_capacity(target_bytes + target_bytes / 8);
@@ -122,7 +166,7 @@ pub fn synthetic_upstream(slice_text: &str, target_bytes: usize) -> Result<Strin
                 write_pretty(&info, 1, &mut out);
             }
             "tags" => {
-                let mut tags = value.as_array().cloned().unwrap_or_default();
+                let mut tags = slice_tags.as_array().cloned().unwrap_or_default();
                 tags.extend((0..200).map(|t| {
                     Object::new()
                         .with("name", format!("Synthetic{t}"))

@@ -38,8 +38,9 @@ pub const OPEN_ENUMS: &[(&str, &str)] = &[
 
 /// Row fields read leniently: every `{type: string, format: …}` schema with one of these
 /// formats (ignoring its description) becomes the hand-written type, which keeps text that
-/// does not parse instead of failing the page. In this spec each format occurs only in the
-/// rows' `date` fields (`date`: the two job rows; `date-time`: the legacy row).
+/// does not parse instead of failing the page. In this spec each format occurs only in
+/// response fields: the rows' `date` (`date`: the two job rows; `date-time`: the legacy row)
+/// and the operational event's `dateCreated` (`date-time`).
 pub const ROW_DATES: &[(&str, &str)] = &[
     ("date", "crate::row_date::UsageDate"),
     ("date-time", "crate::row_date::UsageDateTime"),

@@ -27,10 +27,10 @@ use std::collections::HashMap;
 
 use crate::json::{Json, Object};
 
-use super::ImportError;
 use super::adjustments::{self, UPSTREAM_TITLE};
 use super::agree::first_difference;
 use super::swagger::{Operation, Swagger, collect_refs, definition_name};
+use super::{Disagreement, ImportError};
 
 /// The operations this SDK is made of, in the order the spec lists them: everything under
 /// `/api/v2/usage` (and the three OAuth client usage operations). This list is the one place
@@ -163,12 +163,12 @@ impl<'i> Candidates<'i> {
         if let Some(((first_label, first), rest)) = self.values.split_first() {
             for (label, value) in rest {
                 if let Some((at, a, b)) = first_difference(first, value, &self.at) {
-                    return Err(ImportError::Disagree {
+                    return Err(ImportError::Disagree(Box::new(Disagreement {
                         what: self.what,
                         at,
                         first: (first_label.to_string(), a),
                         second: (label.to_string(), b),
-                    });
+                    })));
                 }
             }
         }
@@ -248,12 +248,12 @@ pub fn convert(inputs: &[Input]) -> Result<Converted, ImportError> {
                     .into()
             };
             if let Some((at, a, b)) = first_difference(&key(first_op), &key(op), id) {
-                return Err(ImportError::Disagree {
+                return Err(ImportError::Disagree(Box::new(Disagreement {
                     what: format!("operation {id}"),
                     at,
                     first: (inputs[f].label.to_string(), a),
                     second: (inputs[d].label.to_string(), b),
-                });
+                })));
             }
         }
         taken.extend(first);

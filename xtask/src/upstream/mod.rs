@@ -41,18 +41,23 @@ pub enum ImportError {
     MissingOperations(Vec<String>),
     /// The converted spec was rejected by the client generator.
     Generate(String),
-    /// Two documents bring the same thing (a definition, an operation, a tag, a security
-    /// scheme, the server) and it differs: where (a JSON path), and what each one has there.
-    Disagree {
-        what: String,
-        at: String,
-        first: (String, String),
-        second: (String, String),
-    },
+    /// Two documents bring the same thing and it differs.
+    Disagree(Box<Disagreement>),
     /// The same bytes were given twice (two paths).
     SameDocumentTwice(String, String),
     /// A document given with others has none of the operations.
     DocumentWithoutOperations(String),
+}
+
+/// Two documents bring the same thing (a definition, an operation, a tag, a security scheme,
+/// the server) and it differs: where (a JSON path), and what each one has there.
+#[derive(Debug)]
+pub struct Disagreement {
+    pub what: String,
+    pub at: String,
+    /// The first document (as given on the command line) and its value there.
+    pub first: (String, String),
+    pub second: (String, String),
 }
 
 impl ImportError {
@@ -101,17 +106,20 @@ impl fmt::Display for ImportError {
                 f,
                 "the converted spec was rejected by the client generator: {e}"
             ),
-            ImportError::Disagree {
-                what,
-                at,
-                first: (first, first_value),
-                second: (second, second_value),
-            } => write!(
-                f,
-                "the upstream documents disagree on {what}: at {at}, {first} has \
+            ImportError::Disagree(d) => {
+                let Disagreement {
+                    what,
+                    at,
+                    first: (first, first_value),
+                    second: (second, second_value),
+                } = d.as_ref();
+                write!(
+                    f,
+                    "the upstream documents disagree on {what}: at {at}, {first} has \
                  {first_value} and {second} has {second_value}. Both documents bring it into \
                  the spec, so they must agree; take them from the same upstream release"
-            ),
+                )
+            }
             ImportError::SameDocumentTwice(a, b) => write!(
                 f,
                 "{a} and {b} are the same document (same sha256); give each document once"
@@ -147,7 +155,7 @@ fn size(bytes: usize) -> String {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
