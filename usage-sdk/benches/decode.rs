@@ -7,23 +7,50 @@
 //! ```text
 //! cargo bench -p usage-sdk --bench decode
 //! ```
+//!
+//! With `USAGE_SDK_BENCH_ONLY=sdk|base N` it decodes the 100,000 rows `N` times on one side
+//! only, untimed (for instruction counts: see benches/HISTORY.md).
 
 mod harness;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use harness::Row;
 use harness::alloc::peak_during;
 use harness::data::XorShift;
 use harness::plain::PlainResult;
 use harness::stats::{mb, median};
+use harness::{Row, Side};
 use hyper::body::Bytes;
 use usage_sdk::raw::types::{ApiUsageQueryResult, ErrorBody};
 
 fn main() -> ExitCode {
+    if let Some((side, times)) = harness::only() {
+        decode_only(side, times);
+        return ExitCode::SUCCESS;
+    }
     harness::run(bench_decode)
 }
+
+fn decode_only(side: Side, times: usize) {
+    let json = large_result(ROWS);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    for _ in 0..times {
+        let rows = match side {
+            Side::Sdk => runtime.block_on(sdk_decode(&json)).results.len(),
+            Side::Base => serde_json::from_slice::<PlainResult>(&json)
+                .expect("a valid result")
+                .results
+                .len(),
+        };
+        assert_eq!(rows, ROWS);
+    }
+}
+
+const ROWS: usize = 100_000;
 
 /// 100,000 rows grouped by OAuth client, template URI and HTTP method per day; the
 /// dimensions not grouped by (organization, user) are "" as the API sends them.
@@ -86,7 +113,6 @@ async fn sdk_decode(json: &Bytes) -> ApiUsageQueryResult {
 }
 
 fn bench_decode(rows: &mut Vec<Row>) {
-    const ROWS: usize = 100_000;
     let json = large_result(ROWS);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

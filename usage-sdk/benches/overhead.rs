@@ -6,16 +6,19 @@
 //! ```text
 //! cargo bench -p usage-sdk --bench overhead
 //! ```
+//!
+//! With `USAGE_SDK_BENCH_ONLY=sdk|base N` it runs `N` cycles of one side only, untimed (for
+//! instruction counts: see benches/HISTORY.md).
 
 mod harness;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use harness::Row;
 use harness::plain::{PlainResult, plain_client};
 use harness::serve::{json_response, serve_on_own_thread};
 use harness::stats::median;
+use harness::{Row, Side};
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, StatusCode};
@@ -23,7 +26,11 @@ use serde::Deserialize;
 use usage_sdk::{Granularity, GroupBy, Interval, Metric, OrganizationQuery, UsageClient};
 
 fn main() -> ExitCode {
-    harness::run(bench_overhead)
+    if let Some(only) = harness::only() {
+        bench_overhead(&mut Vec::new(), Some(only));
+        return ExitCode::SUCCESS;
+    }
+    harness::run(|rows| bench_overhead(rows, None))
 }
 
 const EXECUTION_ID: &str = "9f4c6f0e-4b2a-4c2e-8a0f-2f6d9b1d7c31";
@@ -62,7 +69,7 @@ struct PlainExecution {
     execution_id: Option<String>,
 }
 
-fn bench_overhead(rows: &mut Vec<Row>) {
+fn bench_overhead(rows: &mut Vec<Row>, only: Option<(Side, usize)>) {
     // The server gets its own thread so that it does not share the client's runtime.
     let results = three_rows();
     let submitted = Bytes::from(format!(
@@ -87,7 +94,7 @@ fn bench_overhead(rows: &mut Vec<Row>) {
         .enable_all()
         .build()
         .expect("a runtime");
-    let (sdk_cycle, base_cycle, ratio, quartiles) = runtime.block_on(async {
+    let timed = runtime.block_on(async {
         let sdk = UsageClient::builder()
             .base_url(&base_url)
             .access_token("bench-access-token")
@@ -129,6 +136,15 @@ fn bench_overhead(rows: &mut Vec<Row>) {
             assert_eq!(result.results.len(), 3);
         };
 
+        if let Some((side, cycles)) = only {
+            for _ in 0..cycles {
+                match side {
+                    Side::Sdk => sdk_cycle().await,
+                    Side::Base => base_cycle().await,
+                }
+            }
+            return None;
+        }
         for _ in 0..300 {
             sdk_cycle().await;
             base_cycle().await;
@@ -159,13 +175,16 @@ fn bench_overhead(rows: &mut Vec<Row>) {
         }
         ratios.sort_by(f64::total_cmp);
         let quartiles = (ratios[ROUNDS / 4], ratios[3 * ROUNDS / 4]);
-        (
+        Some((
             median(&mut sdk_times),
             median(&mut base_times),
             median(&mut ratios),
             quartiles,
-        )
+        ))
     });
+    let Some((sdk_cycle, base_cycle, ratio, quartiles)) = timed else {
+        return;
+    };
     println!(
         "overhead: SDK {:.1} µs/cycle ({:.0} cycles/s), baseline {:.1} µs/cycle ({:.0} cycles/s), median ratio {ratio:.3} (interquartile {:.3}-{:.3})",
         sdk_cycle * 1e6,

@@ -13,6 +13,9 @@
 //! ```text
 //! cargo bench -p usage-sdk --bench stream     # about 1.5 minutes
 //! ```
+//!
+//! With `USAGE_SDK_BENCH_ONLY=sdk|base N` it streams one job of `N` rows (whole pages of
+//! 1,000) on one side only, untimed (for instruction counts: see benches/HISTORY.md).
 
 mod harness;
 
@@ -22,7 +25,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use harness::Row;
 use harness::alloc::{ALLOCS, LIVE, PEAK};
 use harness::job::{
     BENCH_TOKEN, STREAM_JOB_PATH, STREAM_PAGE_ROWS, stream_client, stream_page, stream_row_blocks,
@@ -30,6 +32,7 @@ use harness::job::{
 };
 use harness::plain::{PlainJobPage, PlainMethod, plain_client};
 use harness::stats::{mb, summary};
+use harness::{Row, Side};
 use serde::Deserialize;
 use usage_sdk::{Interval, OrganizationJobQuery, PageSize, UsageClient};
 
@@ -41,7 +44,35 @@ fn main() -> ExitCode {
         harness::install_ring_provider();
         return stream_child(&spec);
     }
+    if let Some((side, rows)) = harness::only() {
+        stream_only(side, rows);
+        return ExitCode::SUCCESS;
+    }
     harness::run(bench_stream)
+}
+
+fn stream_only(side: Side, rows: usize) {
+    let url = stream_server(Arc::new(stream_row_blocks()), rows / STREAM_PAGE_ROWS);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (count, _) = runtime.block_on(async {
+        let query = stream_query();
+        match side {
+            Side::Sdk => sdk_stream(&stream_client(&url), &query).await,
+            Side::Base => {
+                let body = serde_json::to_vec(&query.to_raw()).expect("serialisable");
+                let config = usage_sdk::Config::builder()
+                    .base_url(&url)
+                    .access_token(BENCH_TOKEN)
+                    .build()
+                    .expect("valid config");
+                base_stream(&plain_client(config.user_agent()), &url, &body).await
+            }
+        }
+    });
+    assert_eq!(count as usize, rows / STREAM_PAGE_ROWS * STREAM_PAGE_ROWS);
 }
 
 /// Counts the bytes written to it (the CSV "file").

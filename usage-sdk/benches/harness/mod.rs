@@ -24,6 +24,38 @@ pub fn install_ring_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// `USAGE_SDK_BENCH_ONLY=sdk|base N`: run one side only, `N` times (cycles, decodes or
+/// rows; each benchmark says which), untimed and without the table, so that an instruction
+/// count (`valgrind --tool=callgrind`) taken at two values of `N` attributes the difference
+/// to that side alone. Repeatable on a loaded machine, unlike the timed rounds.
+pub const ONLY_ENV: &str = "USAGE_SDK_BENCH_ONLY";
+
+/// Which side a `USAGE_SDK_BENCH_ONLY` run measures.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Side {
+    Sdk,
+    Base,
+}
+
+/// The side and count of a `USAGE_SDK_BENCH_ONLY` run, when it is one.
+pub fn only() -> Option<(Side, usize)> {
+    let spec = std::env::var(ONLY_ENV).ok()?;
+    let parsed = spec.split_once(' ').and_then(|(side, n)| {
+        let side = match side {
+            "sdk" => Side::Sdk,
+            "base" => Side::Base,
+            _ => return None,
+        };
+        Some((side, n.trim().parse().ok()?))
+    });
+    let Some(only) = parsed else {
+        eprintln!("{ONLY_ENV}: expected `sdk|base N`, got {spec:?}");
+        std::process::exit(2);
+    };
+    install_ring_provider();
+    Some(only)
+}
+
 /// Runs one benchmark, prints its table, and exits 1 when a target was missed.
 /// Arguments (`cargo bench` passes `--bench`) are ignored: one binary, one benchmark.
 pub fn run(bench: impl FnOnce(&mut Vec<Row>)) -> ExitCode {

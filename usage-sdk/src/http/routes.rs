@@ -76,14 +76,42 @@ pub(crate) fn check(operation: &str, base_path: &str, path: &str) -> Result<(), 
     let rest = path
         .strip_prefix(base_path.trim_end_matches('/'))
         .ok_or_else(outside)?;
-    let mut actual = rest.split('/');
-    let mut expected = template.split('/');
+    if fills(template, rest) {
+        Ok(())
+    } else {
+        Err(outside())
+    }
+}
+
+/// Whether `path` is `template` with each `{parameter}` (a whole segment in every template)
+/// replaced by one non-empty segment. Walks both once, without splitting into segments: it
+/// runs for every request (callgrind, benches/HISTORY.md 2026-12-04: the split version was
+/// about 1,900 instructions a request).
+fn fills(template: &str, path: &str) -> bool {
+    let (mut template, mut path) = (template.as_bytes(), path.as_bytes());
+    let segment_end = |bytes: &[u8]| bytes.iter().position(|&b| b == b'/').unwrap_or(bytes.len());
     loop {
-        match (expected.next(), actual.next()) {
-            (None, None) => return Ok(()),
-            (Some(want), Some(got)) if want.starts_with('{') && !got.is_empty() => {}
-            (Some(want), Some(got)) if want == got => {}
-            _ => return Err(outside()),
+        match template.first() {
+            None => return path.is_empty(),
+            Some(b'{') => {
+                let filled = segment_end(path);
+                if filled == 0 {
+                    return false;
+                }
+                template = &template[segment_end(template)..];
+                path = &path[filled..];
+            }
+            Some(_) => {
+                let literal = template
+                    .iter()
+                    .position(|&b| b == b'{')
+                    .unwrap_or(template.len());
+                let Some(rest) = path.strip_prefix(&template[..literal]) else {
+                    return false;
+                };
+                template = &template[literal..];
+                path = rest;
+            }
         }
     }
 }
@@ -151,6 +179,9 @@ mod tests {
                 "/api/v2/usage/query/results",     // `.`
                 "/api/v2/usage/query/a/b/results", // `a\b`
                 "/api/v2/usage/query//results",    // empty
+                "/api/v2/usage/query/e-1/results/more",
+                "/api/v2/usage/query/e-1",
+                "/api/v2/usage/query/e-1/resultsx",
             ] {
                 let error = check(op, base, &format!("{prefix}{resolved}")).unwrap_err();
                 assert!(error.contains("not sent"), "{error}");

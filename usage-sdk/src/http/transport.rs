@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Method, Request, Response, ResponseBuilderExt, StatusCode};
 use tracing::Instrument;
 
@@ -314,9 +314,12 @@ fn record_response(
     correlation_id
 }
 
+/// Parsed once, not on every response.
+static CORRELATION_ID: HeaderName = HeaderName::from_static("inin-correlation-id");
+
 pub(crate) fn correlation_id(headers: &HeaderMap) -> Option<String> {
     headers
-        .get("inin-correlation-id")
+        .get(&CORRELATION_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
