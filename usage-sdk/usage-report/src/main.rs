@@ -25,6 +25,7 @@ mod cli;
 mod exit;
 mod fetch;
 mod logging;
+mod merge;
 mod output;
 mod plan;
 mod report;
@@ -32,6 +33,7 @@ mod row;
 mod schema;
 mod setup;
 mod text;
+mod window;
 
 use std::process::ExitCode;
 

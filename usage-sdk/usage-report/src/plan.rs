@@ -26,7 +26,9 @@ use crate::analysis::TopBy;
 use crate::cli::{Api, Extras, ReportArgs};
 use crate::exit::Exit;
 use crate::fetch::{Resumed, Target};
+use crate::merge::Merge;
 use crate::output::{self, Format, Shape};
+use crate::window;
 
 /// The most rows the formats that hold every row before printing (table, HTML, charts,
 /// `--top`, `--allowance`) read, unless `--max-rows` says otherwise. A table peaks at about
@@ -80,6 +82,18 @@ pub fn plan(args: &ReportArgs, now: DateTime<Utc>) -> Result<Plan, Exit> {
         Api::Jobs => jobs(args, now)?,
         Api::Legacy => legacy(args, now)?,
     };
+    let mut notes = notes;
+    let jobs = match &target {
+        Target::OrganizationJobs(jobs, _) => jobs.len(),
+        Target::ClientJobs(_, jobs, _) => jobs.len(),
+        _ => 1,
+    };
+    if jobs > 1 {
+        notes.push(format!(
+            "The interval is longer than a job's {} days: {jobs} jobs, their rows merged.",
+            window::MAX_JOB_DAYS,
+        ));
+    }
     if collects {
         // The rows decide the columns, as in the table.
         shape.columns = None;
@@ -189,6 +203,15 @@ fn jobs(args: &ReportArgs, now: DateTime<Utc>) -> Result<(Target, Shape), Exit> 
         return Ok((Target::Resume(resumed), shape));
     }
     let interval = interval(args, now)?;
+    let windows = window::windows(interval, now).map_err(|too_old| {
+        Exit::usage(format!(
+            "the interval starts {}, more than a year back: the aggregates jobs serve days \
+             since {} only. Keep the history with `usage-report sync` (daily, or at least \
+             once a year) and report on older days with --store",
+            too_old.start.format("%Y-%m-%d"),
+            window::first_servable_day(now)
+        ))
+    })?;
     // The two builders have the same methods but are different types.
     macro_rules! query {
         ($builder:expr) => {{
@@ -208,19 +231,44 @@ fn jobs(args: &ReportArgs, now: DateTime<Utc>) -> Result<(Target, Shape), Exit> 
             query
         }};
     }
-    let target = match &args.client {
-        Some(client) => Target::ClientJob(
-            client.clone(),
-            query!(OAuthClientJobQuery::builder(interval))
-                .organization_ids(args.organization_ids.iter().cloned())
-                .build()?,
-        ),
-        None => Target::OrganizationJob(
-            query!(OrganizationJobQuery::builder(interval))
-                .user_ids(args.user_ids.iter().cloned())
-                .oauth_client_ids(args.oauth_client_ids.iter().cloned())
-                .build()?,
-        ),
+    let organization = |interval| {
+        query!(OrganizationJobQuery::builder(interval))
+            .user_ids(args.user_ids.iter().cloned())
+            .oauth_client_ids(args.oauth_client_ids.iter().cloned())
+            .build_at(now)
+    };
+    let oauth_client = |interval| {
+        query!(OAuthClientJobQuery::builder(interval))
+            .organization_ids(args.organization_ids.iter().cloned())
+            .build_at(now)
+    };
+    let target = match (&args.client, windows.as_slice()) {
+        (Some(client), [one]) => Target::ClientJob(client.clone(), oauth_client(*one)?),
+        (None, [one]) => Target::OrganizationJob(organization(*one)?),
+        (client, windows) => {
+            // Daily rows concatenate; the others are summed by bucket and group key.
+            let merge = Merge {
+                sum: args.granularity != Some(Granularity::Day),
+                sort_by: args.sort_by.clone(),
+            };
+            match client {
+                Some(client) => Target::ClientJobs(
+                    client.clone(),
+                    windows
+                        .iter()
+                        .map(|w| oauth_client(*w))
+                        .collect::<Result<_, _>>()?,
+                    merge,
+                ),
+                None => Target::OrganizationJobs(
+                    windows
+                        .iter()
+                        .map(|w| organization(*w))
+                        .collect::<Result<_, _>>()?,
+                    merge,
+                ),
+            }
+        }
     };
     Ok((target, shape))
 }
