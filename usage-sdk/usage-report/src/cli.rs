@@ -68,9 +68,47 @@ pub struct Cli {
 /// The program's subcommands. Each gets its own module beside `report` (the next ones:
 /// `events`, `sync`, `serve`).
 #[derive(Clone, Debug, Subcommand)]
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// The usage report (what `usage-report` does without a subcommand)
     Report(ReportArgs),
+    /// Keep the history: fetch daily rows into a local SQLite store (the first run the last
+    /// year, later runs from the last stored day through yesterday); report from it with
+    /// --store
+    Sync(SyncArgs),
+}
+
+/// The options of `sync`.
+#[derive(Clone, Debug, Args)]
+pub struct SyncArgs {
+    /// The store (an SQLite file, made if missing); default usage-report/usage.sqlite3 in
+    /// the user's data directory ($XDG_DATA_HOME or ~/.local/share on Linux)
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// The first day to keep (YYYY-MM-DD, within the API's last year); default: the whole
+    /// year the API still serves. A store that starts later is extended back to it
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Keep rows per user too: more rows, the same totals. Fixed by a store's first sync
+    #[arg(long)]
+    pub per_user: bool,
+
+    /// Rows per results page, 1 to 1000 (default 1000)
+    #[arg(long, value_name = "N", value_parser = parse_page_size)]
+    pub page_size: Option<PageSize>,
+
+    /// Give up after SECS seconds (default 1800, at most 604800); jobs still running are
+    /// picked up by the next sync
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Use the local stand-in's demo data even when GENESYSCLOUD_* variables are set (the
+    /// store is then marked demo, and never takes an organization's rows)
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl Cli {
@@ -78,7 +116,7 @@ impl Cli {
     pub fn report_args(&self) -> &ReportArgs {
         match &self.command {
             Some(Command::Report(args)) => args,
-            None => &self.report,
+            _ => &self.report,
         }
     }
 }

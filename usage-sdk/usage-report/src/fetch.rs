@@ -101,7 +101,7 @@ impl Limits {
     /// Like [`run`](Self::run), for a waiter given [`remaining`](Self::remaining) as its own
     /// deadline: its deadline error (with the last status) comes first, and the run's
     /// deadline ends the step only if the waiter overran by a second (its last poll's grace).
-    async fn run_wait<T>(
+    pub async fn run_wait<T>(
         &mut self,
         step: impl Future<Output = Result<T, Exit>>,
         doing: impl FnOnce() -> String,
@@ -128,7 +128,7 @@ impl Limits {
     }
 
     /// The time left before the deadline, for the waiter's own deadline.
-    fn remaining(&self) -> std::time::Duration {
+    pub fn remaining(&self) -> std::time::Duration {
         self.deadline
             .saturating_duration_since(tokio::time::Instant::now())
     }

@@ -32,6 +32,8 @@ mod report;
 mod row;
 mod schema;
 mod setup;
+mod store;
+mod sync;
 mod text;
 mod window;
 
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
     let progress = !logging::verbose(cli.verbose);
     let done = match &cli.command {
         None | Some(Command::Report(_)) => runtime.block_on(report::run(args, progress)),
+        Some(Command::Sync(sync)) => runtime.block_on(sync::run(sync)),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,8 +3,6 @@
 //! the rows come from (the configured API or the demo stand-in).
 
 use chrono::Utc;
-use usage_sdk::{Config, PollPolicy, UsageClient};
-use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
 use crate::aggregate;
 use crate::cli::ReportArgs;
@@ -13,14 +11,14 @@ use crate::fetch::{self, Fetched, Limits, ResumeHint};
 use crate::output::{self, DEMO_NOTICE, Format};
 use crate::plan::{self, Plan};
 use crate::row::Row;
-use crate::setup::{self, Source};
+use crate::setup;
 
 /// Runs the report; `progress` allows the progress line (no logs on stderr).
 pub async fn run(args: &ReportArgs, progress: bool) -> Result<(), Exit> {
     let mut plan = plan::plan(args, Utc::now())?;
-    let demo = demo_reason(&plan)?;
+    let demo = setup::demo_reason(plan.demo, plan.resumes())?;
     // The stand-in is kept alive until the report is written.
-    let (client, poll, _stand_in) = connect(demo).await?;
+    let (client, poll, _stand_in) = setup::connect(demo).await?;
     plan.output.demo_notice = demo.map(|why| format!("{DEMO_NOTICE} ({why})"));
     let poll = match plan.timeout {
         Some(timeout) => poll.with_deadline(timeout),
@@ -62,73 +60,6 @@ async fn write(plan: &Plan, rows: &mut Fetched) -> Result<(), Exit> {
     let aggregates = aggregate::aggregate(&all, &plan.aggregate);
     let report = output::render(&all, &raw, &aggregates, &plan.output)?;
     output::write(&plan.output, report)
-}
-
-/// Why the rows are the demo stand-in's, or `None` for the configured API.
-fn demo_reason(plan: &Plan) -> Result<Option<&'static str>, Exit> {
-    let vars = genesys_vars();
-    let demo = if plan.demo {
-        if !vars.is_empty() {
-            eprintln!("usage-report: --demo: ignoring the GENESYSCLOUD_* variables");
-        }
-        true
-    } else {
-        setup::decide(&vars).map_err(Exit::usage)? == Source::Demo
-    };
-    if demo && plan.resumes() {
-        return Err(Exit::usage(
-            "--resume needs a Genesys Cloud configuration (GENESYSCLOUD_*): executions of the \
-             demo stand-in end with the program that started it",
-        ));
-    }
-    Ok(demo.then_some(if plan.demo {
-        "--demo"
-    } else {
-        "no GENESYSCLOUD_* variable set"
-    }))
-}
-
-/// The `GENESYSCLOUD_*` variables present, with their values (which are never printed).
-fn genesys_vars() -> Vec<(String, String)> {
-    std::env::vars_os()
-        .filter_map(|(name, value)| {
-            let name = name.into_string().ok()?;
-            name.starts_with("GENESYSCLOUD_")
-                .then(|| (name, value.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
-
-/// The client of the configured API, or of the demo stand-in started here (returned, so
-/// it lives as long as the caller keeps it).
-async fn connect(
-    demo: Option<&str>,
-) -> Result<(UsageClient, PollPolicy, Option<RunningStandIn>), Exit> {
-    let mut running = None;
-    let config = match demo {
-        Some(why) => {
-            let stand_in = StandIn::builder()
-                .start()
-                .await
-                .map_err(|e| Exit::failed(format!("cannot start the local stand-in: {e}")))?;
-            let client = stand_in.demo_client();
-            eprintln!(
-                "usage-report: {why}; using the local Usage API stand-in at {} (demo OAuth client {}): demo data, not your organization",
-                stand_in.base_url(),
-                client.id
-            );
-            let builder = Config::builder()
-                .base_url(stand_in.base_url())
-                .client_credentials(client.id.clone(), client.secret.clone());
-            running = Some(stand_in);
-            builder
-        }
-        None => Config::from_env()?,
-    }
-    .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")))
-    .build()?;
-    let poll = config.poll().clone();
-    Ok((UsageClient::new(config)?, poll, running))
 }
 
 #[cfg(test)]

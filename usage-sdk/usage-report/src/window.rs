@@ -28,19 +28,6 @@ pub fn first_servable_day(now: DateTime<Utc>) -> NaiveDate {
     }
 }
 
-/// The full UTC days the jobs still serve, as of `now`: from [`first_servable_day`] through
-/// yesterday. 365 days only at midnight; from then on the day a year back has begun, so
-/// 364 (or 365 after a leap day).
-#[cfg_attr(not(test), allow(dead_code))] // the store's backfill (next step)
-pub fn last_year(now: DateTime<Utc>) -> Interval {
-    let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-    Interval::new(
-        midnight(first_servable_day(now)),
-        midnight(now.date_naive()),
-    )
-    .expect("a year back is before today")
-}
-
 /// Why an interval cannot be split into jobs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TooOld {
@@ -91,11 +78,11 @@ mod tests {
         let midnight = at("2026-11-15T00:00:00Z");
         let full = Interval::last_full_days_before(365, midnight).unwrap();
         assert_eq!(windows(full, midnight).unwrap().len(), 5);
-        assert_eq!(last_year(midnight), full);
+        assert_eq!(first_servable_day(midnight), full.start().date_naive());
         let now = at("2026-11-15T10:00:00Z");
         assert!(windows(full, now).is_err());
-        let year = last_year(now);
-        assert_eq!(year.start(), at("2025-11-16T00:00:00Z"));
+        let year = Interval::new(at("2025-11-16T00:00:00Z"), at("2026-11-15T00:00:00Z")).unwrap();
+        assert_eq!(first_servable_day(now), year.start().date_naive());
         let jobs = windows(year, now).unwrap();
         assert_eq!(jobs.len(), 5, "{jobs:?}");
         assert_eq!(jobs[0].start(), year.start());
