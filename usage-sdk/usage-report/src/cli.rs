@@ -236,6 +236,16 @@ pub struct ReportArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// Report from the store `usage-report sync` keeps (PATH, or without it the default
+    /// store): no API call, days older than the API's year included
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        conflicts_with_all = ["resume", "summary", "demo", "client"]
+    )]
+    pub store: Option<Option<PathBuf>>,
+
     /// Print the JSON Schema of what --format json writes (an array of rows: organization
     /// job rows, client job rows with --client, ApiUsageRow with --api legacy) and exit
     #[arg(long, conflicts_with_all = ["resume", "summary", "demo"])]

@@ -18,6 +18,7 @@ use usage_sdk::{
 use crate::exit::Exit;
 use crate::merge::{Merge, Merged};
 use crate::row::ApiRow;
+use crate::store::{Holder, ReportQuery, Store};
 use crate::text::{shell_word, terminal_safe};
 
 /// What to ask the API for: a query of any API and scope, or a handle to pick up again.
@@ -34,6 +35,93 @@ pub enum Target {
     /// concurrently and their rows merged.
     OrganizationJobs(Vec<OrganizationJobQuery>, Merge),
     ClientJobs(OAuthClientId, Vec<OAuthClientJobQuery>, Merge),
+    /// The store `usage-report sync` keeps: no API call.
+    Store(StoreTarget),
+}
+
+/// A report from the store.
+#[derive(Clone, Debug)]
+pub struct StoreTarget {
+    pub path: std::path::PathBuf,
+    pub query: ReportQuery,
+    pub sort_by: Vec<usage_sdk::SortBy>,
+}
+
+/// What the store says besides its rows.
+#[derive(Clone, Debug, Default)]
+pub struct StoreFacts {
+    /// The store holds the demo stand-in's rows.
+    pub demo: bool,
+    /// Which days of the interval it lacks, and what to do.
+    pub notes: Vec<String>,
+}
+
+/// The rows of a report from the store, and what it lacks.
+pub fn from_store(
+    target: &StoreTarget,
+    max_rows: Option<u64>,
+) -> Result<(Fetched, StoreFacts), Exit> {
+    let store = Store::open(&target.path, false)?;
+    let shown = target.path.display();
+    let info = store.info()?.ok_or_else(|| {
+        Exit::usage(format!(
+            "the store {shown} holds no rows yet; run `usage-report sync --store {}`",
+            shell_word(&shown.to_string())
+        ))
+    })?;
+    let query = &target.query;
+    let mut notes = Vec::new();
+    let lacking = store.lacking(query.first, query.end)?;
+    if !lacking.is_empty() {
+        let days: i64 = lacking.iter().map(|(s, e)| (*e - *s).num_days()).sum();
+        let mut ranges: Vec<String> = lacking
+            .iter()
+            .take(5)
+            .map(|(s, e)| {
+                let last = e.pred_opt().unwrap_or(*e);
+                if *s == last {
+                    s.to_string()
+                } else {
+                    format!("{s} to {last}")
+                }
+            })
+            .collect();
+        if lacking.len() > 5 {
+            ranges.push(format!("{} more ranges", lacking.len() - 5));
+        }
+        notes.push(format!(
+            "The store lacks {days} day(s) of the interval: {}. `usage-report sync` fetches \
+             those within the API's last year; older ones only a store synced then has.",
+            ranges.join(", ")
+        ));
+    }
+    let rows = store.report_rows(query)?;
+    if let Some(max) = max_rows.filter(|max| rows.len() as u64 > *max) {
+        return Err(Exit::failed(format!(
+            "the store answers with {} rows, more than {max}; raise --max-rows, or ask for \
+             fewer rows (--group-by, --granularity, a shorter interval)",
+            rows.len()
+        )));
+    }
+    let mut merged = Merged::default();
+    for row in rows {
+        merged.add(row, false);
+    }
+    let fetched = Fetched {
+        streams: VecDeque::new(),
+        merge: None,
+        merged: Some(merged.finish(&target.sort_by).into_iter()),
+        max_rows: None,
+        read: 0,
+        reading: format!("reading the store {shown}"),
+    };
+    Ok((
+        fetched,
+        StoreFacts {
+            demo: info.holder == Holder::Demo,
+            notes,
+        },
+    ))
 }
 
 /// A handle from `--resume`, of the kinds the report submits.
@@ -276,6 +364,11 @@ pub async fn fetch(
         Target::Resume(Resumed::ClientJob(job)) => {
             wait(client, job, Some(&job.client_id), options, limits).await
         }
+        // Its facts (demo, lacking days) go with the rows: `from_store` reads it.
+        Target::Store(store) => Err(Exit::failed(format!(
+            "the store {} is read without a client",
+            store.path.display()
+        ))),
         Target::OrganizationJobs(queries, merge) => {
             let poll = options.poll.clone().with_deadline(limits.remaining());
             let jobs = queries

@@ -8,6 +8,7 @@
 //! (a report, `sqlite3`) never block the writer.
 
 mod migrate;
+mod read;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::exit::Exit;
 
+pub use read::ReportQuery;
 pub use write::{StoredRow, WindowWriter};
 
 /// Whose rows a store holds.
