@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use usage_sdk::{Days, Granularity, HttpMethod, Interval, Metric, OAuthClientId, PageSize, SortBy};
 
-use crate::allowance::parse_positive;
+use crate::allowance::{License, parse_positive};
 use crate::analysis::TopBy;
 pub use crate::output::Format;
 
@@ -254,6 +254,7 @@ pub struct ReportArgs {
 
 /// The options of charts, the HTML report, the allowance forecast and top offenders.
 #[derive(Clone, Debug, Default, Args)]
+#[command(group(clap::ArgGroup::new("per_user_basis").args(["allowance_per_user", "license"])))]
 pub struct Extras {
     /// Also write charts of the rows to FILE (SVG): requests per day by client, 429 share,
     /// top endpoints. Without --granularity the query asks for Day; without --group-by it
@@ -275,7 +276,7 @@ pub struct Extras {
         long,
         value_name = "N",
         value_parser = parse_positive,
-        conflicts_with_all = ["allowance_per_user", "days", "interval", "resume", "summary"]
+        conflicts_with_all = ["allowance_per_user", "license", "days", "interval", "resume", "summary"]
     )]
     pub allowance: Option<u64>,
 
@@ -285,12 +286,31 @@ pub struct Extras {
         value_name = "N",
         value_parser = parse_positive,
         requires = "users",
-        conflicts_with_all = ["days", "interval", "resume", "summary"]
+        conflicts_with_all = ["license", "days", "interval", "resume", "summary"]
     )]
     pub allowance_per_user: Option<u64>,
 
-    /// With --allowance-per-user: the number of users
-    #[arg(long, value_name = "M", value_parser = parse_positive, requires = "allowance_per_user")]
+    /// The allowance of --users users of this license, from the fair-use table of the
+    /// Genesys Cloud fair use policy (help centre article "Genesys Cloud fair use policy";
+    /// requests per user per month, named / concurrent: Communicate 10,000 / -, CX 1
+    /// 75,000 / 97,500, CX 2 and CX 2 Digital 110,000 / 143,000, CX 3 and CX 3 Digital
+    /// 140,000 / 182,000, EX 75,000 / -). The forecast states a projected overage in
+    /// requests, never a price
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LICENSE",
+        requires = "users",
+        conflicts_with_all = ["days", "interval", "resume", "summary"]
+    )]
+    pub license: Option<License>,
+
+    /// With --license: count concurrent users (the table's concurrent figures)
+    #[arg(long, requires = "license")]
+    pub concurrent: bool,
+
+    /// With --allowance-per-user or --license: the number of users
+    #[arg(long, value_name = "M", value_parser = parse_positive, requires = "per_user_basis")]
     pub users: Option<u64>,
 }
 

@@ -147,9 +147,19 @@ pub fn plan(args: &ReportArgs, now: DateTime<Utc>) -> Result<Plan, Exit> {
 
 /// The allowance asked for, if any; an error when `N x M` does not fit.
 fn allowance(extras: &Extras) -> Result<Option<Allowance>, Exit> {
-    match (extras.allowance, extras.allowance_per_user, extras.users) {
-        (Some(n), _, _) => Ok(Some(Allowance::per_month(n))),
-        (None, Some(n), Some(m)) => Allowance::per_user(n, m).map(Some).map_err(Exit::usage),
+    match (
+        extras.allowance,
+        extras.allowance_per_user,
+        extras.license,
+        extras.users,
+    ) {
+        (Some(n), _, _, _) => Ok(Some(Allowance::per_month(n))),
+        (None, Some(n), _, Some(m)) => Allowance::per_user(n, m).map(Some).map_err(Exit::usage),
+        (None, None, Some(license), Some(m)) => {
+            Allowance::by_license(license, extras.concurrent, m)
+                .map(Some)
+                .map_err(Exit::usage)
+        }
         _ => Ok(None),
     }
 }
@@ -632,6 +642,10 @@ mod tests {
             ],
             &["--allowance-per-user", "5"],
             &["--users", "5"],
+            &["--license", "cx1"],
+            &["--concurrent", "--users", "5"],
+            &["--license", "cx1", "--users", "5", "--allowance", "5"],
+            &["--license", "cx1", "--users", "5", "--days", "3"],
             &["--by", "requests"],
             &["--top", "0"],
         ] {
