@@ -42,6 +42,16 @@ fn column(group_by: JobGroupBy) -> Result<&'static str, Exit> {
     })
 }
 
+/// The order of the dimensions in a report's rows (the stand-in's too).
+const ORDER: [&str; 6] = [
+    "client_name",
+    "client_id",
+    "user_id",
+    "platform",
+    "template_uri",
+    "http_method",
+];
+
 /// The SQL of a row's bucket: the day, the Monday of its week (ISO weeks, as the jobs), or
 /// the 1st of its month.
 fn bucket(granularity: Option<Granularity>) -> &'static str {
@@ -91,8 +101,14 @@ impl Store {
                 self.path
             )));
         }
-        let columns = query
-            .group_by
+        // An OAuth client is an entity reference, named with its id (as the jobs send it).
+        let mut group_by = query.group_by.clone();
+        if group_by.contains(&JobGroupBy::OauthClientId)
+            && !group_by.contains(&JobGroupBy::OauthClientName)
+        {
+            group_by.push(JobGroupBy::OauthClientName);
+        }
+        let columns = group_by
             .iter()
             .map(|g| column(*g))
             .collect::<Result<Vec<_>, _>>()?;
@@ -129,16 +145,26 @@ impl Store {
         let keys: Vec<String> = std::iter::once("bucket".to_string())
             .chain((0..columns.len()).map(|i| format!("d{i}")))
             .collect();
+        // The rows in the order of their bucket, then of the dimensions in one fixed order
+        // (client name first, as a reader looks for it), whatever order --group-by names.
+        let order: Vec<String> = std::iter::once("bucket".to_string())
+            .chain(
+                ORDER
+                    .iter()
+                    .filter_map(|c| columns.iter().position(|g| g == c).map(|i| format!("d{i}"))),
+            )
+            .collect();
         select += &format!(
-            " GROUP BY {keys} HAVING SUM(requests) > 0 ORDER BY {keys}",
-            keys = keys.join(", ")
+            " GROUP BY {} HAVING SUM(requests) > 0 ORDER BY {}",
+            keys.join(", "),
+            order.join(", ")
         );
         let error = |e: rusqlite::Error| {
             Exit::failed(format!("the store {}: reading rows: {e}", self.path))
         };
         let mut statement = self.conn.prepare(&select).map_err(error)?;
         let want = |m: Metric| query.metrics.as_ref().is_none_or(|ms| ms.contains(&m));
-        let group_by = &query.group_by;
+        let group_by = &group_by;
         let rows = statement
             .query_map(rusqlite::params_from_iter(values), |r| {
                 let date: Option<String> = r.get(0)?;
