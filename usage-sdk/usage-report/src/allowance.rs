@@ -27,6 +27,9 @@ leave those out); check your contract for what counts against the allowance.";
 pub struct Allowance {
     pub requests_per_month: u64,
     pub basis: String,
+    /// Where the figure comes from, for an allowance from the fair-use table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
 }
 
 impl Allowance {
@@ -34,6 +37,7 @@ impl Allowance {
         Self {
             requests_per_month: requests,
             basis: format!("{} requests per month", thousands(requests)),
+            source: None,
         }
     }
 
@@ -53,7 +57,84 @@ impl Allowance {
                 thousands(per_user),
                 thousands(users)
             ),
+            source: None,
         })
+    }
+}
+
+/// The Genesys Cloud licenses of the fair-use table (`--license`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum License {
+    /// Genesys Cloud CX 1
+    Cx1,
+    /// Genesys Cloud CX 2
+    Cx2,
+    /// Genesys Cloud CX 2 Digital
+    Cx2Digital,
+    /// Genesys Cloud CX 3
+    Cx3,
+    /// Genesys Cloud CX 3 Digital
+    Cx3Digital,
+    /// Genesys Cloud Communicate
+    Communicate,
+    /// Genesys Cloud EX
+    Ex,
+}
+
+/// Where the table comes from, said in `--help` and in every forecast built from it.
+pub const FAIR_USE_SOURCE: &str = "Genesys Cloud fair use policy (help centre article \
+\"Genesys Cloud fair use policy\"): monthly Platform API requests per billable user";
+
+impl License {
+    pub fn name(self) -> &'static str {
+        match self {
+            License::Cx1 => "CX 1",
+            License::Cx2 => "CX 2",
+            License::Cx2Digital => "CX 2 Digital",
+            License::Cx3 => "CX 3",
+            License::Cx3Digital => "CX 3 Digital",
+            License::Communicate => "Communicate",
+            License::Ex => "EX",
+        }
+    }
+
+    /// Requests per user per month, for named or concurrent users; `None` where the table
+    /// has no concurrent figure (Communicate, EX).
+    pub fn per_user(self, concurrent: bool) -> Option<u64> {
+        Some(match (self, concurrent) {
+            (License::Communicate, false) => 10_000,
+            (License::Cx1 | License::Ex, false) => 75_000,
+            (License::Cx1, true) => 97_500,
+            (License::Cx2 | License::Cx2Digital, false) => 110_000,
+            (License::Cx2 | License::Cx2Digital, true) => 143_000,
+            (License::Cx3 | License::Cx3Digital, false) => 140_000,
+            (License::Cx3 | License::Cx3Digital, true) => 182_000,
+            (License::Communicate | License::Ex, true) => return None,
+        })
+    }
+}
+
+impl Allowance {
+    /// The allowance of `users` users of `license` (named, or `concurrent`), from the
+    /// fair-use table.
+    pub fn by_license(license: License, concurrent: bool, users: u64) -> Result<Self, String> {
+        let kind = if concurrent { "concurrent" } else { "named" };
+        let per_user = license.per_user(concurrent).ok_or_else(|| {
+            format!(
+                "the fair-use table has no concurrent-user figure for {}; drop --concurrent",
+                license.name()
+            )
+        })?;
+        let mut allowance = Self::per_user(per_user, users)?;
+        allowance.basis = format!(
+            "{} {kind} users x {} requests per user per month = {} ({})",
+            thousands(users),
+            thousands(per_user),
+            thousands(allowance.requests_per_month),
+            license.name()
+        );
+        allowance.source = Some(FAIR_USE_SOURCE);
+        Ok(allowance)
     }
 }
 
@@ -113,6 +194,9 @@ pub struct Forecast {
     pub rate_days: u32,
     pub projected_month_end: u64,
     pub projected_share_percent: f64,
+    /// Requests projected beyond the allowance by the month's end (0 within it). A count of
+    /// requests, never a price: Genesys bills overage per request at a contract rate.
+    pub projected_overage: u64,
     /// The day the allowance ran out or runs out at the daily rate, within the month.
     pub runs_out_on: Option<NaiveDate>,
     pub already_exceeded: bool,
@@ -189,6 +273,7 @@ impl Forecast {
             rate_days,
             projected_month_end: projected,
             projected_share_percent: crate::analysis::percent(projected, limit),
+            projected_overage: projected.saturating_sub(limit),
             runs_out_on,
             already_exceeded,
             allowance,
@@ -210,7 +295,7 @@ impl Forecast {
 
     /// The figures as label and value lines, shared by the text block and the HTML section.
     pub fn lines(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut lines = vec![
             ("Allowance", self.allowance.basis.clone()),
             (
                 "Month",
@@ -248,8 +333,23 @@ impl Forecast {
                     self.projected_share_percent
                 ),
             ),
+            (
+                "Projected overage",
+                if self.projected_overage == 0 {
+                    "none: within the allowance".to_string()
+                } else {
+                    format!(
+                        "{} requests beyond the allowance by the month's end",
+                        thousands(self.projected_overage)
+                    )
+                },
+            ),
             ("Verdict", self.verdict()),
-        ]
+        ];
+        if let Some(source) = self.allowance.source {
+            lines.push(("Source", source.to_string()));
+        }
+        lines
     }
 
     /// The block printed after the table (and on stderr with CSV).
@@ -345,6 +445,50 @@ mod tests {
         assert_eq!(
             Allowance::per_user(1_000, 50).unwrap().requests_per_month,
             50_000
+        );
+    }
+
+    #[test]
+    fn a_license_gives_the_fair_use_allowance_and_the_forecast_the_overage_in_requests() {
+        // The worked example of Genesys' invoice article: 505,992 requests against 182,000
+        // allowed (one CX 3 concurrent user) leave 323,992 billable requests.
+        let cx3 = Allowance::by_license(License::Cx3, true, 1).unwrap();
+        assert_eq!(cx3.requests_per_month, 182_000);
+        assert!(cx3.basis.contains("concurrent") && cx3.basis.contains("CX 3"));
+        let days: Vec<(String, i64)> = (1..=30)
+            .map(|d| (format!("2026-11-{d:02}"), if d == 1 { 505_992 } else { 0 }))
+            .collect();
+        let days: Vec<(&str, i64)> = days.iter().map(|(d, r)| (d.as_str(), *r)).collect();
+        let f = Forecast::from_rows(&rows(&days), cx3, day("2026-12-01"));
+        assert_eq!(f.projected_overage, 323_992);
+        let text = f.text();
+        assert!(text.contains("323,992 requests beyond"), "{text}");
+        assert!(text.contains("fair use policy"), "{text}");
+        assert!(
+            !text.contains('$') && !text.to_lowercase().contains("price"),
+            "{text}"
+        );
+        let table = [
+            (License::Communicate, false, Some(10_000)),
+            (License::Cx1, false, Some(75_000)),
+            (License::Cx1, true, Some(97_500)),
+            (License::Cx2Digital, false, Some(110_000)),
+            (License::Cx2, true, Some(143_000)),
+            (License::Cx3Digital, false, Some(140_000)),
+            (License::Cx3Digital, true, Some(182_000)),
+            (License::Ex, false, Some(75_000)),
+            (License::Ex, true, None),
+            (License::Communicate, true, None),
+        ];
+        for (license, concurrent, per_user) in table {
+            assert_eq!(license.per_user(concurrent), per_user, "{license:?}");
+        }
+        assert!(Allowance::by_license(License::Ex, true, 3).is_err());
+        assert_eq!(
+            Allowance::by_license(License::Cx2, false, 50)
+                .unwrap()
+                .requests_per_month,
+            5_500_000
         );
     }
 

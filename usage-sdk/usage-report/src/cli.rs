@@ -13,7 +13,7 @@ use usage_sdk::{
     OAuthClientId, PageSize, SortBy,
 };
 
-use crate::allowance::parse_positive;
+use crate::allowance::{License, parse_positive};
 use crate::analysis::TopBy;
 pub use crate::output::Format;
 
@@ -68,8 +68,8 @@ pub struct Cli {
     pub completions: Option<clap_complete::Shell>,
 }
 
-/// The program's subcommands. Each gets its own module beside `report` (the next ones:
-/// `sync`, `serve`).
+/// The program's subcommands. Each gets its own module beside `report` (the next one:
+/// `serve`).
 #[derive(Clone, Debug, Subcommand)]
 pub enum Command {
     /// The usage report (what `usage-report` does without a subcommand)
@@ -78,6 +78,10 @@ pub enum Command {
     /// flows, OAuth clients), when, and how often (permission usage:events:view)
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Keep the history: fetch daily rows into a local SQLite store (the first run the last
+    /// year, later runs from the last stored day through yesterday); report from it with
+    /// --store
+    Sync(SyncArgs),
 }
 
 /// `usage-report events ...`.
@@ -175,6 +179,38 @@ pub enum Order {
 
 fn parse_event_page_size(value: &str) -> Result<EventPageSize, String> {
     value.parse().map_err(|e: usage_sdk::Error| e.to_string())
+}
+
+/// The options of `sync`.
+#[derive(Clone, Debug, Args)]
+pub struct SyncArgs {
+    /// The store (an SQLite file, made if missing); default usage-report/usage.sqlite3 in
+    /// the user's data directory ($XDG_DATA_HOME or ~/.local/share on Linux)
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// The first day to keep (YYYY-MM-DD, within the API's last year); default: the whole
+    /// year the API still serves. A store that starts later is extended back to it
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Keep rows per user too: more rows, the same totals. Fixed by a store's first sync
+    #[arg(long)]
+    pub per_user: bool,
+
+    /// Rows per results page, 1 to 1000 (default 1000)
+    #[arg(long, value_name = "N", value_parser = parse_page_size)]
+    pub page_size: Option<PageSize>,
+
+    /// Give up after SECS seconds (default 1800, at most 604800); jobs still running are
+    /// picked up by the next sync
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Use the local stand-in's demo data even when GENESYSCLOUD_* variables are set (the
+    /// store is then marked demo, and never takes an organization's rows)
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl Cli {
@@ -303,6 +339,16 @@ pub struct ReportArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// Report from the store `usage-report sync` keeps (PATH, or without it the default
+    /// store): no API call, days older than the API's year included
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        conflicts_with_all = ["resume", "summary", "demo", "client"]
+    )]
+    pub store: Option<Option<PathBuf>>,
+
     /// Print the JSON Schema of what --format json writes (an array of rows: organization
     /// job rows, client job rows with --client, ApiUsageRow with --api legacy) and exit
     #[arg(long, conflicts_with_all = ["resume", "summary", "demo"])]
@@ -311,6 +357,7 @@ pub struct ReportArgs {
 
 /// The options of charts, the HTML report, the allowance forecast and top offenders.
 #[derive(Clone, Debug, Default, Args)]
+#[command(group(clap::ArgGroup::new("per_user_basis").args(["allowance_per_user", "license"])))]
 pub struct Extras {
     /// Also write charts of the rows to FILE (SVG): requests per day by client, 429 share,
     /// top endpoints. Without --granularity the query asks for Day; without --group-by it
@@ -332,7 +379,7 @@ pub struct Extras {
         long,
         value_name = "N",
         value_parser = parse_positive,
-        conflicts_with_all = ["allowance_per_user", "days", "interval", "resume", "summary"]
+        conflicts_with_all = ["allowance_per_user", "license", "days", "interval", "resume", "summary"]
     )]
     pub allowance: Option<u64>,
 
@@ -342,12 +389,31 @@ pub struct Extras {
         value_name = "N",
         value_parser = parse_positive,
         requires = "users",
-        conflicts_with_all = ["days", "interval", "resume", "summary"]
+        conflicts_with_all = ["license", "days", "interval", "resume", "summary"]
     )]
     pub allowance_per_user: Option<u64>,
 
-    /// With --allowance-per-user: the number of users
-    #[arg(long, value_name = "M", value_parser = parse_positive, requires = "allowance_per_user")]
+    /// The allowance of --users users of this license, from the fair-use table of the
+    /// Genesys Cloud fair use policy (help centre article "Genesys Cloud fair use policy";
+    /// requests per user per month, named / concurrent: Communicate 10,000 / -, CX 1
+    /// 75,000 / 97,500, CX 2 and CX 2 Digital 110,000 / 143,000, CX 3 and CX 3 Digital
+    /// 140,000 / 182,000, EX 75,000 / -). The forecast states a projected overage in
+    /// requests, never a price
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LICENSE",
+        requires = "users",
+        conflicts_with_all = ["days", "interval", "resume", "summary"]
+    )]
+    pub license: Option<License>,
+
+    /// With --license: count concurrent users (the table's concurrent figures)
+    #[arg(long, requires = "license")]
+    pub concurrent: bool,
+
+    /// With --allowance-per-user or --license: the number of users
+    #[arg(long, value_name = "M", value_parser = parse_positive, requires = "per_user_basis")]
     pub users: Option<u64>,
 }
 

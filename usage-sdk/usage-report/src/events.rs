@@ -1,5 +1,5 @@
 //! `usage-report events definitions | query | counts`: the operational events, with the
-//! report's rules: the same configuration and demo decision (`source`), the `--timeout`
+//! report's rules: the same configuration and demo decision (`setup`), the `--timeout`
 //! over the whole run and Ctrl-C (`fetch::Limits`), the demo notice where the report puts it,
 //! and the same exit codes.
 
@@ -12,7 +12,7 @@ use crate::fetch::Limits;
 use crate::output::events::{self as out, EventStream, Names, Page};
 use crate::output::{DEMO_NOTICE, Format, chart, print, streamed_notice};
 use crate::plan::COLLECTED_ROWS_LIMIT;
-use crate::source;
+use crate::setup;
 
 /// Runs `usage-report events ...`.
 pub async fn run(command: &EventsCommand) -> Result<(), Exit> {
@@ -45,8 +45,8 @@ pub async fn run(command: &EventsCommand) -> Result<(), Exit> {
         }
         _ => None,
     };
-    let demo = source::demo_reason(common.demo)?;
-    let (client, poll, _stand_in) = source::connect(demo).await?;
+    let demo = setup::demo_reason(common.demo, false)?;
+    let (client, poll, _stand_in) = setup::connect(demo).await?;
     let mut limits = Limits::start(common.timeout.unwrap_or(poll.deadline));
     let page = Page {
         title: "Genesys Cloud operational events".into(),

@@ -3,9 +3,11 @@
 //! [`ApiRow`]s. Ctrl-C and the `--timeout` deadline end every step ([`Limits`]); when they
 //! do, the message says what was under way and how to resume.
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
+use std::pin::Pin;
 
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use usage_sdk::{
     ApiUsageRow, ClientPublicApiUsage, Days, Error, Execution, ExecutionScope, Handle,
     OAuthClientId, OAuthClientJob, OAuthClientJobQuery, OAuthClientQuery, OrganizationJob,
@@ -14,7 +16,9 @@ use usage_sdk::{
 };
 
 use crate::exit::Exit;
+use crate::merge::{Merge, Merged};
 use crate::row::ApiRow;
+use crate::store::{Holder, ReportQuery, Store};
 use crate::text::{shell_word, terminal_safe};
 
 /// What to ask the API for: a query of any API and scope, or a handle to pick up again.
@@ -27,6 +31,97 @@ pub enum Target {
     Summary(OAuthClientId, Days),
     /// Submitted earlier (`--resume`).
     Resume(Resumed),
+    /// An interval longer than a job's 90 days, as several jobs ([`crate::window`]), run
+    /// concurrently and their rows merged.
+    OrganizationJobs(Vec<OrganizationJobQuery>, Merge),
+    ClientJobs(OAuthClientId, Vec<OAuthClientJobQuery>, Merge),
+    /// The store `usage-report sync` keeps: no API call.
+    Store(StoreTarget),
+}
+
+/// A report from the store.
+#[derive(Clone, Debug)]
+pub struct StoreTarget {
+    pub path: std::path::PathBuf,
+    pub query: ReportQuery,
+    pub sort_by: Vec<usage_sdk::SortBy>,
+}
+
+/// What the store says besides its rows.
+#[derive(Clone, Debug, Default)]
+pub struct StoreFacts {
+    /// The store holds the demo stand-in's rows.
+    pub demo: bool,
+    /// Which days of the interval it lacks, and what to do.
+    pub notes: Vec<String>,
+}
+
+/// The rows of a report from the store, and what it lacks.
+pub fn from_store(
+    target: &StoreTarget,
+    max_rows: Option<u64>,
+) -> Result<(Fetched, StoreFacts), Exit> {
+    let store = Store::open(&target.path, false)?;
+    let shown = target.path.display();
+    let info = store.info()?.ok_or_else(|| {
+        Exit::usage(format!(
+            "the store {shown} holds no rows yet; run `usage-report sync --store {}`",
+            shell_word(&shown.to_string())
+        ))
+    })?;
+    let query = &target.query;
+    let mut notes = Vec::new();
+    let lacking = store.lacking(query.first, query.end)?;
+    if !lacking.is_empty() {
+        let days: i64 = lacking.iter().map(|(s, e)| (*e - *s).num_days()).sum();
+        let mut ranges: Vec<String> = lacking
+            .iter()
+            .take(5)
+            .map(|(s, e)| {
+                let last = e.pred_opt().unwrap_or(*e);
+                if *s == last {
+                    s.to_string()
+                } else {
+                    format!("{s} to {last}")
+                }
+            })
+            .collect();
+        if lacking.len() > 5 {
+            ranges.push(format!("{} more ranges", lacking.len() - 5));
+        }
+        notes.push(format!(
+            "The store lacks {days} day(s) of the interval: {}. `usage-report sync` fetches \
+             those within the API's last year; older ones only a store synced then has.",
+            ranges.join(", ")
+        ));
+    }
+    let rows = store.report_rows(query)?;
+    if let Some(max) = max_rows.filter(|max| rows.len() as u64 > *max) {
+        return Err(Exit::failed(format!(
+            "the store answers with {} rows, more than {max}; raise --max-rows, or ask for \
+             fewer rows (--group-by, --granularity, a shorter interval)",
+            rows.len()
+        )));
+    }
+    let mut merged = Merged::default();
+    for row in rows {
+        merged.add(row, false);
+    }
+    let fetched = Fetched {
+        streams: VecDeque::new(),
+        merge: None,
+        merged: Some(merged.finish(&target.sort_by).into_iter()),
+        max_rows: None,
+        read: 0,
+        reading: format!("reading the store {shown}"),
+    };
+    Ok((
+        fetched,
+        StoreFacts {
+            demo: info.holder == Holder::Demo,
+            notes,
+        },
+    ))
 }
 
 /// A handle from `--resume`, of the kinds the report submits.
@@ -94,7 +189,7 @@ impl Limits {
     /// Like [`run`](Self::run), for a waiter given [`remaining`](Self::remaining) as its own
     /// deadline: its deadline error (with the last status) comes first, and the run's
     /// deadline ends the step only if the waiter overran by a second (its last poll's grace).
-    async fn run_wait<T>(
+    pub async fn run_wait<T>(
         &mut self,
         step: impl Future<Output = Result<T, Exit>>,
         doing: impl FnOnce() -> String,
@@ -121,7 +216,7 @@ impl Limits {
     }
 
     /// The time left before the deadline, for the waiter's own deadline.
-    fn remaining(&self) -> std::time::Duration {
+    pub fn remaining(&self) -> std::time::Duration {
         self.deadline
             .saturating_duration_since(tokio::time::Instant::now())
     }
@@ -129,19 +224,67 @@ impl Limits {
 
 /// The rows of a query of any kind, as they arrive.
 pub struct Fetched {
-    rows: RowStream,
+    /// The jobs' streams, read one after the other (one, unless the interval was split).
+    streams: VecDeque<RowStream>,
+    /// How several jobs' rows merge; `None` for one job.
+    merge: Option<Merge>,
+    /// The merged rows, once every stream is read (when the merge needs every row).
+    merged: Option<std::vec::IntoIter<ApiRow>>,
+    /// Several jobs: the most rows of all of them together (each stream has its own limit).
+    max_rows: Option<u64>,
+    read: u64,
     /// What reading the rows is, and how to resume, for [`Limits::run`]'s message.
     reading: String,
 }
 
 impl Fetched {
+    fn one(rows: RowStream, reading: String) -> Self {
+        Self {
+            streams: VecDeque::from([rows]),
+            merge: None,
+            merged: None,
+            max_rows: None,
+            read: 0,
+            reading,
+        }
+    }
+
     /// The next row, or `None` after the last.
     pub async fn try_next(&mut self) -> Result<Option<ApiRow>, Exit> {
-        Ok(match &mut self.rows {
-            RowStream::Legacy(rows) => rows.try_next().await?.map(ApiRow::Legacy),
-            RowStream::Organization(rows) => rows.try_next().await?.map(ApiRow::Organization),
-            RowStream::Client(rows) => rows.try_next().await?.map(ApiRow::Client),
-        })
+        if let Some(merge) = self.merge.take().filter(Merge::collects) {
+            let mut merged = Merged::default();
+            while let Some(row) = self.next_streamed().await? {
+                merged.add(row, merge.sum);
+            }
+            self.merged = Some(merged.finish(&merge.sort_by).into_iter());
+        }
+        match &mut self.merged {
+            Some(rows) => Ok(rows.next()),
+            None => self.next_streamed().await,
+        }
+    }
+
+    /// The next row of the streams in order.
+    async fn next_streamed(&mut self) -> Result<Option<ApiRow>, Exit> {
+        while let Some(stream) = self.streams.front_mut() {
+            let row = match stream {
+                RowStream::Legacy(rows) => rows.try_next().await?.map(ApiRow::Legacy),
+                RowStream::Organization(rows) => rows.try_next().await?.map(ApiRow::Organization),
+                RowStream::Client(rows) => rows.try_next().await?.map(ApiRow::Client),
+            };
+            if row.is_some() {
+                self.read += 1;
+                if let Some(max) = self.max_rows.filter(|max| self.read > *max) {
+                    return Err(Exit::failed(format!(
+                        "the jobs hold more than {max} rows together; raise --max-rows, or ask \
+                         for fewer rows (--group-by, --granularity, a shorter interval)"
+                    )));
+                }
+                return Ok(row);
+            }
+            self.streams.pop_front();
+        }
+        Ok(None)
     }
 
     /// "reading the rows of job ID; resume with ...".
@@ -221,7 +364,102 @@ pub async fn fetch(
         Target::Resume(Resumed::ClientJob(job)) => {
             wait(client, job, Some(&job.client_id), options, limits).await
         }
+        // Its facts (demo, lacking days) go with the rows: `from_store` reads it.
+        Target::Store(store) => Err(Exit::failed(format!(
+            "the store {} is read without a client",
+            store.path.display()
+        ))),
+        Target::OrganizationJobs(queries, merge) => {
+            let poll = options.poll.clone().with_deadline(limits.remaining());
+            let jobs = queries
+                .iter()
+                .map(|query| {
+                    let (client, query, poll) = (client.clone(), query.clone(), poll.clone());
+                    Box::pin(async move {
+                        let job = client.submit(&query).await?;
+                        client.wait_observed(&job, &poll, |_| {}).await
+                    }) as JobRows<_>
+                })
+                .collect();
+            wait_all(jobs, merge, options, limits).await
+        }
+        Target::ClientJobs(id, queries, merge) => {
+            let poll = options.poll.clone().with_deadline(limits.remaining());
+            let jobs = queries
+                .iter()
+                .map(|query| {
+                    let (client, query, poll) = (client.clone(), query.clone(), poll.clone());
+                    let id = id.clone();
+                    Box::pin(async move {
+                        let job = client.oauth_client(&id).submit(&query).await?;
+                        client.wait_observed(&job, &poll, |_| {}).await
+                    }) as JobRows<_>
+                })
+                .collect();
+            wait_all(jobs, merge, options, limits).await
+        }
     }
+}
+
+/// One job of several: submitted, waited for, its rows ready to read.
+type JobRows<R> = Pin<Box<dyn Future<Output = Result<Rows<R>, Error>> + Send>>;
+
+/// Runs `jobs` concurrently (the client paces them when the server says 429), then reads
+/// their rows in order, merged by `merge`. Several jobs cannot be resumed as one: a passed
+/// deadline says to run the report again.
+async fn wait_all<R>(
+    jobs: Vec<JobRows<R>>,
+    merge: &Merge,
+    options: &Options,
+    limits: &mut Limits,
+) -> Result<Fetched, Exit>
+where
+    R: ReportRow + Send + 'static,
+{
+    let count = jobs.len();
+    let again = "a report over several jobs cannot be resumed: run it again (with a larger \
+                 --timeout)";
+    let doing = format!("waiting for {count} jobs");
+    let waited = limits
+        .run_wait(
+            async {
+                let mut set = JoinSet::new();
+                for (at, job) in jobs.into_iter().enumerate() {
+                    set.spawn(async move { (at, job.await) });
+                }
+                let mut done: Vec<Option<Rows<R>>> = (0..count).map(|_| None).collect();
+                while let Some(joined) = set.join_next().await {
+                    let (at, rows) =
+                        joined.map_err(|e| Exit::failed(format!("a job's task ended: {e}")))?;
+                    done[at] = Some(rows.map_err(|error| match error {
+                        Error::DeadlineExceeded { .. } | Error::JobDeadlineExceeded { .. } => {
+                            Exit::failed(format!("{error}\n{again}"))
+                        }
+                        error => failed(&JOBS, error, &doing),
+                    })?);
+                }
+                Ok(done.into_iter().flatten().collect::<Vec<_>>())
+            },
+            || format!("{doing}; {again}"),
+        )
+        .await?;
+    let streams = waited
+        .into_iter()
+        .map(|rows| {
+            R::stream(match options.max_rows {
+                Some(max) => rows.max_rows(max),
+                None => rows,
+            })
+        })
+        .collect();
+    Ok(Fetched {
+        streams,
+        merge: Some(merge.clone()),
+        merged: None,
+        max_rows: options.max_rows,
+        read: 0,
+        reading: format!("reading the rows of {count} jobs; {again}"),
+    })
 }
 
 /// What the two APIs call their queries, in messages and the resume command.
@@ -330,15 +568,15 @@ where
         Some(max) => waited?.max_rows(max),
         None => waited?,
     };
-    Ok(Fetched {
-        rows: H::Row::stream(rows),
-        reading: format!(
+    Ok(Fetched::one(
+        H::Row::stream(rows),
+        format!(
             "reading the rows of {} {}; {}",
             api.query,
             handle.id(),
             resume()
         ),
-    })
+    ))
 }
 
 /// The progress line on a terminal, for every kind of query.

@@ -15,7 +15,7 @@
 //! `cli` (arguments) → `plan` (query, shape, output, notes) → `fetch` (one stream of rows
 //! for every API and scope, with the deadline, Ctrl-C and the resume message) →
 //! `aggregate` (totals, top, allowance) → `output` (table, CSV, JSON, HTML, chart).
-//! `report` wires them; `events` (the `events` subcommands) uses the same `source`, limits
+//! `report` wires them; `events` (the `events` subcommands) uses the same `setup`, limits
 //! and outputs. `cargo xtask layers` prints the graph and fails on a circle.
 //!
 //! Exit codes: 0 success, 1 API or query error (or the deadline passed), 2 bad options or
@@ -29,14 +29,17 @@ mod events;
 mod exit;
 mod fetch;
 mod logging;
+mod merge;
 mod output;
 mod plan;
 mod report;
 mod row;
 mod schema;
 mod setup;
-mod source;
+mod store;
+mod sync;
 mod text;
+mod window;
 
 use std::process::ExitCode;
 
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
     let done = match &cli.command {
         None | Some(Command::Report(_)) => runtime.block_on(report::run(args, progress)),
         Some(Command::Events(command)) => runtime.block_on(events::run(command)),
+        Some(Command::Sync(sync)) => runtime.block_on(sync::run(sync)),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

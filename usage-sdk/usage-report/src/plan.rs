@@ -25,8 +25,11 @@ use crate::allowance::{Allowance, month_to_date};
 use crate::analysis::TopBy;
 use crate::cli::{Api, Extras, ReportArgs};
 use crate::exit::Exit;
-use crate::fetch::{Resumed, Target};
+use crate::fetch::{Resumed, StoreTarget, Target};
+use crate::merge::Merge;
 use crate::output::{self, Format, Shape};
+use crate::store::{self, ReportQuery};
+use crate::window;
 
 /// The most rows the formats that hold every row before printing (table, HTML, charts,
 /// `--top`, `--allowance`) read, unless `--max-rows` says otherwise. A table peaks at about
@@ -68,6 +71,11 @@ pub fn plan(args: &ReportArgs, now: DateTime<Utc>) -> Result<Plan, Exit> {
             options.join(", ")
         )));
     }
+    if args.api == Api::Legacy && args.store.is_some() {
+        return Err(Exit::usage(
+            "the store keeps the aggregates jobs' rows; drop --api legacy to report from it",
+        ));
+    }
     if args.api == Api::Jobs && args.summary {
         return Err(Exit::usage(
             "--summary is a legacy operation (GET /api/v2/oauth/clients/{clientId}/usage/summary); add --api legacy",
@@ -80,6 +88,27 @@ pub fn plan(args: &ReportArgs, now: DateTime<Utc>) -> Result<Plan, Exit> {
         Api::Jobs => jobs(args, now)?,
         Api::Legacy => legacy(args, now)?,
     };
+    let mut notes = notes;
+    let jobs = match &target {
+        Target::OrganizationJobs(jobs, _) => jobs.len(),
+        Target::ClientJobs(_, jobs, _) => jobs.len(),
+        _ => 1,
+    };
+    if let Target::Store(store) = &target
+        && args.store.is_none()
+    {
+        notes.push(format!(
+            "The interval starts more than a year back, beyond the API: reported from the \
+             store {}.",
+            store.path.display()
+        ));
+    }
+    if jobs > 1 {
+        notes.push(format!(
+            "The interval is longer than a job's {} days: {jobs} jobs, their rows merged.",
+            window::MAX_JOB_DAYS,
+        ));
+    }
     if collects {
         // The rows decide the columns, as in the table.
         shape.columns = None;
@@ -118,9 +147,19 @@ pub fn plan(args: &ReportArgs, now: DateTime<Utc>) -> Result<Plan, Exit> {
 
 /// The allowance asked for, if any; an error when `N x M` does not fit.
 fn allowance(extras: &Extras) -> Result<Option<Allowance>, Exit> {
-    match (extras.allowance, extras.allowance_per_user, extras.users) {
-        (Some(n), _, _) => Ok(Some(Allowance::per_month(n))),
-        (None, Some(n), Some(m)) => Allowance::per_user(n, m).map(Some).map_err(Exit::usage),
+    match (
+        extras.allowance,
+        extras.allowance_per_user,
+        extras.license,
+        extras.users,
+    ) {
+        (Some(n), _, _, _) => Ok(Some(Allowance::per_month(n))),
+        (None, Some(n), _, Some(m)) => Allowance::per_user(n, m).map(Some).map_err(Exit::usage),
+        (None, None, Some(license), Some(m)) => {
+            Allowance::by_license(license, extras.concurrent, m)
+                .map(Some)
+                .map_err(Exit::usage)
+        }
         _ => Ok(None),
     }
 }
@@ -189,6 +228,35 @@ fn jobs(args: &ReportArgs, now: DateTime<Utc>) -> Result<(Target, Shape), Exit> 
         return Ok((Target::Resume(resumed), shape));
     }
     let interval = interval(args, now)?;
+    let from_store = |path: std::path::PathBuf| {
+        Target::Store(StoreTarget {
+            path,
+            query: store_query(args, interval, &group_by),
+            sort_by: args.sort_by.clone(),
+        })
+    };
+    match &args.store {
+        Some(Some(path)) => return Ok((from_store(path.clone()), shape)),
+        Some(None) => return Ok((from_store(store::default_path()?), shape)),
+        None => {}
+    }
+    let windows = match window::windows(interval, now) {
+        Ok(windows) => windows,
+        // Older days than the API serves: the default store, if there is one.
+        Err(_) if args.client.is_none() && default_store().is_some() => {
+            let path = default_store().expect("checked");
+            return Ok((from_store(path), shape));
+        }
+        Err(too_old) => {
+            return Err(Exit::usage(format!(
+                "the interval starts {}, more than a year back: the aggregates jobs serve \
+                 days since {} only. Keep the history with `usage-report sync` (daily, or at \
+                 least once a year) and report on older days with --store",
+                too_old.start.format("%Y-%m-%d"),
+                window::first_servable_day(now)
+            )));
+        }
+    };
     // The two builders have the same methods but are different types.
     macro_rules! query {
         ($builder:expr) => {{
@@ -208,21 +276,78 @@ fn jobs(args: &ReportArgs, now: DateTime<Utc>) -> Result<(Target, Shape), Exit> 
             query
         }};
     }
-    let target = match &args.client {
-        Some(client) => Target::ClientJob(
-            client.clone(),
-            query!(OAuthClientJobQuery::builder(interval))
-                .organization_ids(args.organization_ids.iter().cloned())
-                .build()?,
-        ),
-        None => Target::OrganizationJob(
-            query!(OrganizationJobQuery::builder(interval))
-                .user_ids(args.user_ids.iter().cloned())
-                .oauth_client_ids(args.oauth_client_ids.iter().cloned())
-                .build()?,
-        ),
+    let organization = |interval| {
+        query!(OrganizationJobQuery::builder(interval))
+            .user_ids(args.user_ids.iter().cloned())
+            .oauth_client_ids(args.oauth_client_ids.iter().cloned())
+            .build_at(now)
+    };
+    let oauth_client = |interval| {
+        query!(OAuthClientJobQuery::builder(interval))
+            .organization_ids(args.organization_ids.iter().cloned())
+            .build_at(now)
+    };
+    let target = match (&args.client, windows.as_slice()) {
+        (Some(client), [one]) => Target::ClientJob(client.clone(), oauth_client(*one)?),
+        (None, [one]) => Target::OrganizationJob(organization(*one)?),
+        (client, windows) => {
+            // Daily rows concatenate; the others are summed by bucket and group key.
+            let merge = Merge {
+                sum: args.granularity != Some(Granularity::Day),
+                sort_by: args.sort_by.clone(),
+            };
+            match client {
+                Some(client) => Target::ClientJobs(
+                    client.clone(),
+                    windows
+                        .iter()
+                        .map(|w| oauth_client(*w))
+                        .collect::<Result<_, _>>()?,
+                    merge,
+                ),
+                None => Target::OrganizationJobs(
+                    windows
+                        .iter()
+                        .map(|w| organization(*w))
+                        .collect::<Result<_, _>>()?,
+                    merge,
+                ),
+            }
+        }
     };
     Ok((target, shape))
+}
+
+/// The default store, when it exists.
+fn default_store() -> Option<std::path::PathBuf> {
+    store::default_path().ok().filter(|path| path.exists())
+}
+
+/// The first instant's day of `at`, rounded up: the days of an interval are those whose
+/// first instant lies in it (as the jobs count them).
+fn day_from(at: DateTime<Utc>) -> NaiveDate {
+    let day = at.date_naive();
+    if at.time() == chrono::NaiveTime::MIN {
+        day
+    } else {
+        day.succ_opt().unwrap_or(day)
+    }
+}
+
+/// The report's query as the store answers it.
+fn store_query(args: &ReportArgs, interval: Interval, group_by: &[JobGroupBy]) -> ReportQuery {
+    ReportQuery {
+        first: day_from(interval.start()),
+        end: day_from(interval.end()),
+        granularity: args.granularity,
+        group_by: group_by.to_vec(),
+        metrics: args.metrics.clone(),
+        template_uris: args.template_uris.clone(),
+        http_methods: args.http_methods.iter().map(|m| m.to_string()).collect(),
+        platforms: args.platforms.clone(),
+        user_ids: args.user_ids.clone(),
+        oauth_client_ids: args.oauth_client_ids.clone(),
+    }
 }
 
 /// The legacy usage queries (`--api legacy`); their columns follow from the rows.
@@ -517,6 +642,10 @@ mod tests {
             ],
             &["--allowance-per-user", "5"],
             &["--users", "5"],
+            &["--license", "cx1"],
+            &["--concurrent", "--users", "5"],
+            &["--license", "cx1", "--users", "5", "--allowance", "5"],
+            &["--license", "cx1", "--users", "5", "--days", "3"],
             &["--by", "requests"],
             &["--top", "0"],
         ] {

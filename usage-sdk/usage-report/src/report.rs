@@ -1,30 +1,39 @@
 //! The report (`usage-report` without a subcommand, or `usage-report report`): plan, fetch,
 //! aggregate, write. Each step is its own module; this one wires them, with the rows from
-//! the configured API or the demo stand-in (`source`).
+//! the store, the configured API or the demo stand-in (`setup`).
 
 use chrono::Utc;
 
 use crate::aggregate;
 use crate::cli::ReportArgs;
 use crate::exit::Exit;
-use crate::fetch::{self, Fetched, Limits, ResumeHint};
+use crate::fetch::{self, Fetched, Limits, ResumeHint, Target};
 use crate::output::{self, DEMO_NOTICE, Format};
 use crate::plan::{self, Plan};
 use crate::row::Row;
-use crate::source;
+use crate::setup;
 
 /// Runs the report; `progress` allows the progress line (no logs on stderr).
 pub async fn run(args: &ReportArgs, progress: bool) -> Result<(), Exit> {
     let mut plan = plan::plan(args, Utc::now())?;
-    let demo = source::demo_reason(plan.demo)?;
-    if demo.is_some() && plan.resumes() {
-        return Err(Exit::usage(
-            "--resume needs a Genesys Cloud configuration (GENESYSCLOUD_*): executions of the \
-             demo stand-in end with the program that started it",
-        ));
+    if let Target::Store(store) = &plan.target {
+        // No API call: the rows, and whether they are demo data, come from the store.
+        let (mut rows, facts) = fetch::from_store(store, plan.max_rows)?;
+        if facts.demo {
+            plan.output.demo_notice = Some(format!(
+                "{DEMO_NOTICE} (the store {} holds demo data)",
+                store.path.display()
+            ));
+        }
+        for note in facts.notes {
+            eprintln!("usage-report: {note}");
+            plan.output.notes.push(note);
+        }
+        return write(&plan, &mut rows).await;
     }
+    let demo = setup::demo_reason(plan.demo, plan.resumes())?;
     // The stand-in is kept alive until the report is written.
-    let (client, poll, _stand_in) = source::connect(demo).await?;
+    let (client, poll, _stand_in) = setup::connect(demo).await?;
     plan.output.demo_notice = demo.map(|why| format!("{DEMO_NOTICE} ({why})"));
     let poll = match plan.timeout {
         Some(timeout) => poll.with_deadline(timeout),

@@ -7,6 +7,11 @@
 //! what is missing. `USAGE_SDK_CA_FILE` (extra trusted CAs, read by `Config::from_env`) is
 //! not a `GENESYSCLOUD_*` variable and plays no part in that decision.
 
+use usage_sdk::{Config, PollPolicy, UsageClient};
+use usage_sdk_stand_in::{RunningStandIn, StandIn};
+
+use crate::exit::Exit;
+
 /// The variables `usage_sdk::Config::from_lookup` reads.
 pub const REGION: &str = "GENESYSCLOUD_REGION";
 pub const API_REGION: &str = "GENESYSCLOUD_API_REGION";
@@ -74,6 +79,75 @@ pub fn decide(vars: &[(String, String)]) -> Result<Source, String> {
         missing.join("; and "),
         present.join(", ")
     ))
+}
+
+/// Why the rows are the demo stand-in's, or `None` for the configured API.
+/// `demo`: `--demo` was given; `resumes`: the run picks up a query submitted earlier.
+pub fn demo_reason(demo: bool, resumes: bool) -> Result<Option<&'static str>, Exit> {
+    let vars = genesys_vars();
+    let asked = demo;
+    let demo = if asked {
+        if !vars.is_empty() {
+            eprintln!("usage-report: --demo: ignoring the GENESYSCLOUD_* variables");
+        }
+        true
+    } else {
+        decide(&vars).map_err(Exit::usage)? == Source::Demo
+    };
+    if demo && resumes {
+        return Err(Exit::usage(
+            "--resume needs a Genesys Cloud configuration (GENESYSCLOUD_*): executions of the \
+             demo stand-in end with the program that started it",
+        ));
+    }
+    Ok(demo.then_some(if asked {
+        "--demo"
+    } else {
+        "no GENESYSCLOUD_* variable set"
+    }))
+}
+
+/// The `GENESYSCLOUD_*` variables present, with their values (which are never printed).
+fn genesys_vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            name.starts_with("GENESYSCLOUD_")
+                .then(|| (name, value.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// The client of the configured API, or of the demo stand-in started here (returned, so
+/// it lives as long as the caller keeps it).
+pub async fn connect(
+    demo: Option<&str>,
+) -> Result<(UsageClient, PollPolicy, Option<RunningStandIn>), Exit> {
+    let mut running = None;
+    let config = match demo {
+        Some(why) => {
+            let stand_in = StandIn::builder()
+                .start()
+                .await
+                .map_err(|e| Exit::failed(format!("cannot start the local stand-in: {e}")))?;
+            let client = stand_in.demo_client();
+            eprintln!(
+                "usage-report: {why}; using the local Usage API stand-in at {} (demo OAuth client {}): demo data, not your organization",
+                stand_in.base_url(),
+                client.id
+            );
+            let builder = Config::builder()
+                .base_url(stand_in.base_url())
+                .client_credentials(client.id.clone(), client.secret.clone());
+            running = Some(stand_in);
+            builder
+        }
+        None => Config::from_env()?,
+    }
+    .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")))
+    .build()?;
+    let poll = config.poll().clone();
+    Ok((UsageClient::new(config)?, poll, running))
 }
 
 #[cfg(test)]

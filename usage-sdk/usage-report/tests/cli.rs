@@ -1089,3 +1089,85 @@ async fn events_bad_options_exit_2_before_any_request_and_too_old_exits_1() {
         old.stderr
     );
 }
+
+/// The CSV's rows as maps from column name to cell.
+fn csv_rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|line| {
+            header
+                .iter()
+                .zip(line.split(','))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_120_day_report_runs_as_two_jobs_whose_rows_are_merged() {
+    let api = stand_in(21, Duration::from_millis(100)).await;
+    let env = configured_for(&api);
+    let group = ["--group-by", "OauthClientId", "--format", "csv"];
+    let daily = run(
+        &[&["--days", "120", "--granularity", "Day"][..], &group].concat(),
+        &env,
+    )
+    .await;
+    daily.assert_code(0);
+    assert_eq!(
+        api.stats().requests_to(Route::PostAggregatesQueryJobs),
+        2,
+        "120 days = a job of 90 days and one of 30"
+    );
+    let daily = csv_rows(&daily.stdout);
+    let dates: std::collections::BTreeSet<&str> =
+        daily.iter().map(|r| r["date"].as_str()).collect();
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(dates.len(), 120, "every day once per client, no day twice");
+    assert_eq!(
+        *dates.first().unwrap(),
+        (today - chrono::Days::new(120)).to_string()
+    );
+    assert_eq!(
+        *dates.last().unwrap(),
+        (today - chrono::Days::new(1)).to_string()
+    );
+    let mut per_day = std::collections::HashSet::new();
+    for row in &daily {
+        assert!(
+            per_day.insert((row["date"].clone(), row["clientId"].clone())),
+            "a (day, client) row twice: {row:?}"
+        );
+    }
+    // Without granularity: one row per client, summed across the two jobs.
+    api.reset_stats();
+    let whole = run(&[&["--days", "120"][..], &group].concat(), &env).await;
+    whole.assert_code(0);
+    assert_eq!(api.stats().requests_to(Route::PostAggregatesQueryJobs), 2);
+    let whole = csv_rows(&whole.stdout);
+    let clients: std::collections::BTreeSet<&str> =
+        daily.iter().map(|r| r["clientId"].as_str()).collect();
+    assert_eq!(whole.len(), clients.len(), "{whole:?}");
+    for row in &whole {
+        let summed: i64 = daily
+            .iter()
+            .filter(|d| d["clientId"] == row["clientId"])
+            .map(|d| d["requests"].parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(row["requests"].parse::<i64>().unwrap(), summed, "{row:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_more_than_a_year_back_is_refused_naming_sync() {
+    let run = run(&["--days", "400"], &[]).await;
+    run.assert_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("more than a year back") && run.stderr.contains("usage-report sync"),
+        "{}",
+        run.stderr
+    );
+}
