@@ -3,7 +3,7 @@
 //! `build-time-codegen` feature (the same text; see `build/main.rs`). Never edit it by hand:
 //! change the spec or `usage-sdk/codegen` and run `cargo xtask regen`.
 //!
-//! The raw layer is public for callers who want the eleven operations as generated, with
+//! The raw layer is public for callers who want the fifteen operations as generated, with
 //! their own error handling: [`crate::UsageClient::raw`] gives a client whose requests carry
 //! the token and are retried like every other (the hooks in `hooks.rs`, the state in
 //! [`Session`]); it does not poll or page. [`crate::UsageClient`] is the layer most callers
