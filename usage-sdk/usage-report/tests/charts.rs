@@ -4,7 +4,7 @@
 //! series of more than ten is checked in chart.rs's unit tests, rendered the same way.)
 //!
 //! `chart_of_the_last_week_draws_every_client_and_writes_a_png` also leaves the picture at
-//! `target/tmp/usage-chart.png` to look at.
+//! `target/tmp/usage-chart.png` to look at, and the events chart test `target/tmp/events-chart.png`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -207,4 +207,53 @@ async fn one_day_and_the_legacy_api_still_draw_readable_charts() {
             "{name}: the first series is drawn"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_counts_chart_draws_one_bar_per_definition_longest_first() {
+    let api = stand_in(4).await;
+    let svg = chart(&api, "events.svg", &["events", "counts", "--days", "14"]).await;
+    assert!(svg.contains("Events per definition"), "{svg}");
+    let pixmap = render(&svg);
+    pixmap
+        .save_png(out_path("events-chart.png"))
+        .expect("the PNG is written");
+    // Bars are PALETTE[0]: one run of rows per bar, top to bottom, each run's width its count.
+    let width = pixmap.width();
+    let bar_width = |y: u32| {
+        (0..width)
+            .filter(|&x| {
+                let p = pixmap.pixel(x, y).unwrap();
+                p.alpha() == 255 && (p.red(), p.green(), p.blue()) == PALETTE[0]
+            })
+            .count()
+    };
+    let mut bars: Vec<usize> = Vec::new();
+    let mut in_bar = false;
+    for y in 0..pixmap.height() {
+        let w = bar_width(y);
+        if w > 20 && !in_bar {
+            bars.push(w);
+        }
+        in_bar = w > 20;
+    }
+    let counts = {
+        let client = api.demo_client();
+        let output = std::process::Command::new(BIN)
+            .args(["events", "counts", "--days", "14", "--format", "csv"])
+            .env_clear()
+            .env("GENESYSCLOUD_API_REGION", api.base_url())
+            .env("GENESYSCLOUD_OAUTHCLIENT_ID", &client.id)
+            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", &client.secret)
+            .output()
+            .expect("the program runs");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let definitions = counts.lines().count() - 1;
+    assert!(definitions >= 5, "{counts}");
+    assert_eq!(bars.len(), definitions, "one bar per definition: {bars:?}");
+    assert!(
+        bars.windows(2).all(|w| w[0] + 2 >= w[1]),
+        "longest first: {bars:?}"
+    );
 }
