@@ -249,7 +249,18 @@ mod tests {
         below("output", &["cli", "plan", "fetch", "report"]);
         below("aggregate", &["cli", "plan", "fetch", "output", "report"]);
         below("fetch", &["cli", "plan", "output", "report"]);
-        below("plan", &["report"]);
+        below("plan", &["report", "sync"]);
+        // The store sits below the fetch (reports read it) and knows nothing above; the
+        // subcommands (report, sync) are the top, used by nothing.
+        below(
+            "store",
+            &["cli", "plan", "fetch", "output", "report", "sync", "setup"],
+        );
+        for (module, uses) in &graph {
+            for top in ["report", "sync"] {
+                assert!(!uses.contains(top), "{module} -> {top}: {graph:#?}");
+            }
+        }
     }
 
     #[test]

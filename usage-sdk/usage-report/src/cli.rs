@@ -195,6 +195,7 @@ pub struct SyncArgs {
     pub since: Option<chrono::NaiveDate>,
 
     /// Keep rows per user too: more rows, the same totals. Fixed by a store's first sync
+    /// (later syncs of a per-user store need not repeat it)
     #[arg(long)]
     pub per_user: bool,
 

@@ -478,13 +478,22 @@ fn heading(args: &ReportArgs) -> String {
 }
 
 fn parameters(args: &ReportArgs) -> Vec<(String, String)> {
-    let mut p = vec![(
-        "API".to_string(),
-        match args.api {
-            Api::Jobs => "aggregates query jobs".to_string(),
-            Api::Legacy => "legacy usage queries".to_string(),
-        },
-    )];
+    let mut p = vec![match &args.store {
+        Some(path) => (
+            "Source".to_string(),
+            match path {
+                Some(path) => format!("the store {} (no API call)", path.display()),
+                None => "the default store (no API call)".to_string(),
+            },
+        ),
+        None => (
+            "API".to_string(),
+            match args.api {
+                Api::Jobs => "aggregates query jobs".to_string(),
+                Api::Legacy => "legacy usage queries".to_string(),
+            },
+        ),
+    }];
     p.push((
         "Scope".into(),
         match &args.client {

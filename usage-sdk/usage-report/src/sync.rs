@@ -49,7 +49,9 @@ pub async fn run(args: &SyncArgs) -> Result<(), Exit> {
                 .to_string(),
         },
     };
-    store.claim(&holder, args.per_user, now)?;
+    // --per-user is fixed by a store's first sync; later runs follow the store.
+    let per_user = args.per_user || store.info()?.is_some_and(|info| info.per_user);
+    store.claim(&holder, per_user, now)?;
     let (client, poll, _stand_in) = setup::connect(demo).await?;
     let poll = match args.timeout {
         Some(timeout) => poll.with_deadline(timeout),
@@ -60,7 +62,7 @@ pub async fn run(args: &SyncArgs) -> Result<(), Exit> {
         client,
         poll,
         page_size: args.page_size.unwrap_or(PageSize::MAX),
-        per_user: args.per_user,
+        per_user,
         written: 0,
     };
 
@@ -369,40 +371,86 @@ fn stored(row: &OrganizationPublicApiUsage) -> Option<StoredRow> {
     })
 }
 
+/// A page of rows as the store keeps them, in key order, and the cursor after it.
+type Batch = (Vec<Option<StoredRow>>, Option<String>);
+
+/// Reads `rows` page by page on a task of its own, converting each page for the store, so
+/// the next page is fetched and decoded while this one is written (two cores: the writes
+/// and the reads overlap). At most two pages wait; the last message is `Ok(None)`.
+fn read_ahead(
+    mut rows: Rows<OrganizationPublicApiUsage>,
+    per_user: bool,
+) -> tokio::sync::mpsc::Receiver<Result<Option<Batch>, Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move {
+        loop {
+            let batch = match rows.try_next_page().await {
+                Ok(Some(page)) => {
+                    let mut batch: Vec<Option<StoredRow>> = page
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            let mut row = stored(r);
+                            if !per_user && let Some(row) = &mut row {
+                                row.user_id.clear();
+                            }
+                            row
+                        })
+                        .collect();
+                    // In key order, each insert lands next to the last in the table's B-tree.
+                    batch.sort_unstable();
+                    Ok(Some((batch, page.next)))
+                }
+                // The end is said, so a reader that stopped otherwise (a panic) is never
+                // taken for a complete window.
+                Ok(None) => Ok(None),
+                Err(error) => Err(error),
+            };
+            let failed = !matches!(batch, Ok(Some(_)));
+            // The writer stopped (an error, Ctrl-C, the deadline): so does the reading.
+            if tx.send(batch).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// Reads the job's rows page by page into one transaction with its record; a page that
 /// fails beyond the client's retries is read again from the last cursor.
 async fn write_window(
     store: &mut Store,
     client: &UsageClient,
     window: &Window,
-    mut rows: Rows<OrganizationPublicApiUsage>,
+    rows: Rows<OrganizationPublicApiUsage>,
     per_user: bool,
 ) -> Result<(u64, u64), Exit> {
     let mut writer = store.window(window.sync_id, window.start, window.end)?;
+    let mut pages = read_ahead(rows, per_user);
     let mut cursor: Option<String> = None;
     let mut retries = 0;
     loop {
-        match rows.try_next_page().await {
-            Ok(Some(page)) => {
-                writer.add(page.rows.iter().map(|r| {
-                    let mut row = stored(r);
-                    if !per_user && let Some(row) = &mut row {
-                        row.user_id.clear();
-                    }
-                    row
-                }))?;
-                cursor = page.next;
+        match pages.recv().await {
+            Some(Ok(Some((batch, next)))) => {
+                writer.add(batch)?;
+                cursor = next;
                 retries = 0;
             }
-            Ok(None) => break,
-            Err(error) => match &cursor {
+            Some(Ok(None)) => break,
+            None => {
+                return Err(Exit::failed(format!(
+                    "reading the rows of job {} stopped; the window is rolled back",
+                    window.handle.id()
+                )));
+            }
+            Some(Err(error)) => match &cursor {
                 Some(after) if retries < PAGE_RETRIES => {
                     retries += 1;
                     eprintln!(
                         "usage-report: job {}: {error}; reading on from the last page",
                         window.handle.id()
                     );
-                    rows = client.rows_after(&window.handle, after).await?;
+                    pages = read_ahead(client.rows_after(&window.handle, after).await?, per_user);
                 }
                 _ => return Err(error.into()),
             },

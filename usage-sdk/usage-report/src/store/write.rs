@@ -8,7 +8,8 @@ use super::day_text;
 use crate::exit::Exit;
 
 /// A row as the store keeps it: a day and the dimensions (`""` for one the API left out).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Ordered by the table's key (its first seven fields), then the counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StoredRow {
     pub day: NaiveDate,
     pub client_id: String,
