@@ -16,12 +16,13 @@
 
 mod harness;
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use harness::Row;
 use harness::job::BENCH_TOKEN;
 use harness::plain::plain_client;
+use harness::rss::{run_child, status_kib};
 use harness::serve::{json_response, serve_on_own_thread};
 use harness::stats::{mb, summary};
 use http_body_util::BodyExt;
@@ -227,16 +228,6 @@ async fn base_read(http: &reqwest::Client, base_url: &str, body: &[u8]) -> (u64,
     (count, sum, seconds)
 }
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("a kB figure")
-}
-
 /// The child: reads every event of the server at `URL` with the SDK, prints its peak RSS.
 fn child(spec: &str) -> ExitCode {
     let Some((base_url, events)) = spec.split_once(' ') else {
@@ -258,20 +249,13 @@ fn child(spec: &str) -> ExitCode {
 }
 
 fn child_peak(base_url: &str, events: usize) -> f64 {
-    let output = Command::new(std::env::current_exe().expect("this bench binary"))
-        .env(CHILD_ENV, format!("{base_url} {events}"))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the events child failed: {stdout}");
-    println!("events: {}", stdout.trim());
-    stdout
-        .split_whitespace()
-        .find_map(|kv| kv.strip_prefix("vmhwm_kib="))
-        .and_then(|v| v.parse::<f64>().ok())
-        .expect("the child printed its peak")
-        * 1024.0
+    let figures = run_child(
+        "events",
+        CHILD_ENV,
+        &format!("{base_url} {events}"),
+        "events-child ",
+    );
+    figures["vmhwm_kib"] * 1024.0
 }
 
 fn bench_events(rows: &mut Vec<Row>) {

@@ -20,7 +20,7 @@
 mod harness;
 
 use std::collections::HashMap;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -31,6 +31,7 @@ use harness::job::{
     stream_server,
 };
 use harness::plain::{PlainJobPage, PlainMethod, plain_client};
+use harness::rss::{run_child, status_kib};
 use harness::stats::{mb, summary};
 use harness::{Row, Side};
 use serde::Deserialize;
@@ -227,16 +228,6 @@ async fn base_stream(http: &reqwest::Client, base_url: &str, body: &[u8]) -> (u6
     (count, out.0)
 }
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("a kB figure")
-}
-
 /// The child process: streams `rows` rows from the parent's server with the SDK (or the
 /// baseline) and prints its peak RSS (`VmHWM`) and heap figures on one line.
 fn stream_child(spec: &str) -> ExitCode {
@@ -285,22 +276,8 @@ fn stream_child(spec: &str) -> ExitCode {
 
 /// Runs the child for `side` and `rows` against `base_url`; returns its figures by name.
 fn run_stream_child(side: &str, base_url: &str, rows: usize) -> HashMap<String, f64> {
-    let output = Command::new(std::env::current_exe().expect("this bench binary"))
-        .env(STREAM_CHILD_ENV, format!("{side} {base_url} {rows}"))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the stream child failed: {stdout}");
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("stream-child "))
-        .expect("the child printed its figures");
-    println!("stream: {line}");
-    line.split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
-        .collect()
+    let spec = format!("{side} {base_url} {rows}");
+    run_child("stream", STREAM_CHILD_ENV, &spec, "stream-child ")
 }
 
 fn bench_stream(rows: &mut Vec<Row>) {

@@ -1,6 +1,6 @@
 //! The harness the benchmarks in this folder share (each is its own bench target and
 //! includes it with `mod harness;`): the results table and its exit code, medians and
-//! ranges, a counting allocator, seeded test data, loopback servers, the job server of `stream` and `resume`,
+//! ranges, a counting allocator, seeded test data, loopback servers, the job server of `stream` and `resume`, child processes for peak RSS,
 //! and the baselines' plain reqwest clients and structs.
 //!
 //! Each benchmark uses part of it, so the parts it leaves unused are not dead code.
@@ -10,6 +10,7 @@ pub mod alloc;
 pub mod data;
 pub mod job;
 pub mod plain;
+pub mod rss;
 pub mod serve;
 pub mod stats;
 pub mod table;

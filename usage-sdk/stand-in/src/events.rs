@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 use super::auth;
 use super::data::{Dataset, SplitMix64, mix};
 use super::jobs::{interval, object, strings};
+use super::paged::page_size;
 use super::query::{DataWindow, QueryError};
 
 /// How many full UTC days before today events are kept (Genesys does not say).
@@ -475,21 +476,7 @@ fn paging(query_string: &str) -> Result<Paging, QueryError> {
     };
     for (name, value) in auth::parse_form(query_string.as_bytes()) {
         match name.as_str() {
-            "pageSize" => {
-                paging.page_size = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                    .ok_or_else(|| {
-                        QueryError::new(
-                            "invalid.query.param.value",
-                            format!(
-                                "Value [{value}] is not valid for parameter [pageSize]. \
-                                 Allowable values are: 1 to {MAX_PAGE_SIZE}"
-                            ),
-                        )
-                    })?;
-            }
+            "pageSize" => paging.page_size = page_size(&value, MAX_PAGE_SIZE)?,
             "after" if !value.is_empty() => paging.after = Some(value),
             "before" if !value.is_empty() => paging.before = Some(value),
             _ => {}

@@ -100,26 +100,30 @@ pub(crate) fn paging(query_string: &str) -> Result<Paging, QueryError> {
     };
     for (name, value) in auth::parse_form(query_string.as_bytes()) {
         match name.as_str() {
-            "pageSize" => {
-                paging.page_size = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                    .ok_or_else(|| {
-                        QueryError::new(
-                            "invalid.query.param.value",
-                            format!(
-                                "Invalid value '{value}' for query parameter pageSize: expected \
-                                 an integer from 1 to {MAX_PAGE_SIZE}."
-                            ),
-                        )
-                    })?;
-            }
+            "pageSize" => paging.page_size = page_size(&value, MAX_PAGE_SIZE)?,
             "after" if !value.is_empty() => paging.after = Some(value),
             _ => {}
         }
     }
     Ok(paging)
+}
+
+/// A `pageSize` parameter: an integer from 1 to `max`, else 400 `invalid.query.param.value`
+/// in the words of the API document's error code.
+pub(crate) fn page_size(value: &str, max: usize) -> Result<usize, QueryError> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            QueryError::new(
+                "invalid.query.param.value",
+                format!(
+                    "Value [{value}] is not valid for parameter [pageSize]. Allowable values \
+                     are: 1 to {max}"
+                ),
+            )
+        })
 }
 
 fn check(id: &str) -> u64 {
