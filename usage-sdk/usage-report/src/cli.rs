@@ -55,6 +55,9 @@ pub struct Cli {
     #[command(flatten)]
     pub report: ReportArgs,
 
+    #[command(flatten)]
+    pub profiles: ProfileArgs,
+
     /// Log the SDK's calls and attempts to stderr: -v debug, -vv trace (RUST_LOG wins)
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -66,6 +69,31 @@ pub struct Cli {
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL", exclusive = true)]
     pub completions: Option<clap_complete::Shell>,
+}
+
+/// Which organization(s): the profiles file (every command takes these, after its
+/// subcommand; options before a subcommand are the report's).
+#[derive(Clone, Debug, Default, Args)]
+pub struct ProfileArgs {
+    /// The profiles file: one [profile.NAME] table per organization; default
+    /// usage-report/profiles.toml in the user's config directory ($XDG_CONFIG_HOME or
+    /// ~/.config on Linux). Must not be readable by others (chmod 600)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub profiles: Option<PathBuf>,
+
+    /// The organization of profile NAME instead of the GENESYSCLOUD_* variables
+    #[arg(
+        long,
+        value_name = "NAME",
+        global = true,
+        conflicts_with = "all_profiles"
+    )]
+    pub profile: Option<String>,
+
+    /// Every profile's organization, concurrently (report, sync and serve): rows carry an
+    /// organization column; one failing does not stop the others (exit 1 names it)
+    #[arg(long, global = true)]
+    pub all_profiles: bool,
 }
 
 /// The program's subcommands. Each gets its own module beside `report` (the next one:
