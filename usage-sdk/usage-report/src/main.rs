@@ -37,6 +37,7 @@ mod profiles;
 mod report;
 mod row;
 mod schema;
+mod serve;
 mod setup;
 mod store;
 mod sync;
@@ -74,7 +75,10 @@ fn main() -> ExitCode {
         println!("{}", schema::rows_schema(args.api, args.client.is_some()));
         return ExitCode::SUCCESS;
     }
-    if let Err(message) = logging::init(cli.verbose, cli.log_format) {
+    // `serve` exports the 429s its requests receive, counted from the SDK's spans.
+    let rate_limited =
+        matches!(cli.command, Some(Command::Serve(_))).then(logging::RateLimited::default);
+    if let Err(message) = logging::init(cli.verbose, cli.log_format, rate_limited.clone()) {
         eprintln!("usage-report: {message}");
         return ExitCode::from(2);
     }
@@ -107,6 +111,11 @@ fn main() -> ExitCode {
             (Some(Command::Sync(sync)), Selection::All(all)) => {
                 runtime.block_on(fleet::sync(sync, all))
             }
+            (Some(Command::Serve(serve)), _) => runtime.block_on(serve::run(
+                serve,
+                &selection,
+                rate_limited.clone().unwrap_or_default(),
+            )),
             (Some(Command::Events(_)), Selection::All(_)) => Err(exit::Exit::usage(
                 "--all-profiles runs report, sync or serve; events take one --profile NAME",
             )),

@@ -311,10 +311,6 @@ impl Profile {
     }
 
     /// The monthly allowance the profile names, if any.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "`serve` forecasts it (the next step of issue 22)")
-    )]
     pub fn allowance(&self) -> Option<&Allowance> {
         self.allowance.as_ref()
     }
