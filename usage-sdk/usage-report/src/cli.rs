@@ -55,6 +55,9 @@ pub struct Cli {
     #[command(flatten)]
     pub report: ReportArgs,
 
+    #[command(flatten)]
+    pub profiles: ProfileArgs,
+
     /// Log the SDK's calls and attempts to stderr: -v debug, -vv trace (RUST_LOG wins)
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -66,6 +69,31 @@ pub struct Cli {
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL", exclusive = true)]
     pub completions: Option<clap_complete::Shell>,
+}
+
+/// Which organization(s): the profiles file (every command takes these, after its
+/// subcommand; options before a subcommand are the report's).
+#[derive(Clone, Debug, Default, Args)]
+pub struct ProfileArgs {
+    /// The profiles file: one [profile.NAME] table per organization; default
+    /// usage-report/profiles.toml in the user's config directory ($XDG_CONFIG_HOME or
+    /// ~/.config on Linux). Must not be readable by others (chmod 600)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub profiles: Option<PathBuf>,
+
+    /// The organization of profile NAME instead of the GENESYSCLOUD_* variables
+    #[arg(
+        long,
+        value_name = "NAME",
+        global = true,
+        conflicts_with = "all_profiles"
+    )]
+    pub profile: Option<String>,
+
+    /// Every profile's organization, concurrently (report, sync and serve): rows carry an
+    /// organization column; one failing does not stop the others (exit 1 names it)
+    #[arg(long, global = true)]
+    pub all_profiles: bool,
 }
 
 /// The program's subcommands. Each gets its own module beside `report` (the next one:
@@ -82,6 +110,64 @@ pub enum Command {
     /// year, later runs from the last stored day through yesterday); report from it with
     /// --store
     Sync(SyncArgs),
+    /// A Prometheus exporter: syncs the store(s) every --refresh (the first at start) and
+    /// serves /metrics (OpenMetrics text) and /healthz; stops cleanly on SIGTERM
+    Serve(ServeArgs),
+}
+
+/// The options of `serve`.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen (loopback by default: put a proxy in front to expose it)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+
+    /// How often to sync: e.g. 90s, 30m, 1h, 1d
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_refresh)]
+    pub refresh: Duration,
+
+    /// Endpoints (method and template URI) with a series of their own, the most requested
+    /// of the month; the rest are one series, template_uri="other"
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top_endpoints: usize,
+
+    /// The store, without a profile (default: the default store, or for demo data
+    /// usage-report/demo.sqlite3 in the data directory)
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// Give each sync at most SECS seconds (default 1800, at most 604800); jobs still running
+    /// are picked up by the next one
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Serve the local stand-in's demo data even when GENESYSCLOUD_* variables are set
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// A duration as `90s`, `30m`, `1h` or `1d` (a bare number is seconds), 1 s to 7 days.
+pub fn parse_refresh(value: &str) -> Result<Duration, String> {
+    let text = value.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{value:?} is not a duration; e.g. 90s, 30m, 1h, 1d"))?;
+    let seconds = match unit {
+        "" | "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(|| format!("{value:?} is not a duration; e.g. 90s, 30m, 1h, 1d"))?;
+    if !(1..=MAX_TIMEOUT.as_secs()).contains(&seconds) {
+        return Err(format!("{value:?} is out of range: 1s to 7d"));
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 /// `usage-report events ...`.

@@ -12,10 +12,11 @@ use crate::fetch::Limits;
 use crate::output::events::{self as out, EventStream, Names, Page};
 use crate::output::{DEMO_NOTICE, Format, chart, print, streamed_notice};
 use crate::plan::COLLECTED_ROWS_LIMIT;
+use crate::profiles::Profile;
 use crate::setup;
 
 /// Runs `usage-report events ...`.
-pub async fn run(command: &EventsCommand) -> Result<(), Exit> {
+pub async fn run(command: &EventsCommand, profile: Option<&Profile>) -> Result<(), Exit> {
     let common = match command {
         EventsCommand::Definitions(common) => common,
         EventsCommand::Query(args) => &args.common,
@@ -45,8 +46,9 @@ pub async fn run(command: &EventsCommand) -> Result<(), Exit> {
         }
         _ => None,
     };
-    let demo = setup::demo_reason(common.demo, false)?;
-    let (client, poll, _stand_in) = setup::connect(demo).await?;
+    let origin = setup::origin(common.demo, false, profile)?;
+    let demo = origin.demo();
+    let (client, poll, _stand_in) = setup::connect(&origin).await?;
     let mut limits = Limits::start(common.timeout.unwrap_or(poll.deadline));
     let page = Page {
         title: "Genesys Cloud operational events".into(),

@@ -28,13 +28,16 @@ mod cli;
 mod events;
 mod exit;
 mod fetch;
+mod fleet;
 mod logging;
 mod merge;
 mod output;
 mod plan;
+mod profiles;
 mod report;
 mod row;
 mod schema;
+mod serve;
 mod setup;
 mod store;
 mod sync;
@@ -47,6 +50,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
+use crate::profiles::Selection;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -71,7 +75,10 @@ fn main() -> ExitCode {
         println!("{}", schema::rows_schema(args.api, args.client.is_some()));
         return ExitCode::SUCCESS;
     }
-    if let Err(message) = logging::init(cli.verbose, cli.log_format) {
+    // `serve` exports the 429s its requests receive, counted from the SDK's spans.
+    let rate_limited =
+        matches!(cli.command, Some(Command::Serve(_))).then(logging::RateLimited::default);
+    if let Err(message) = logging::init(cli.verbose, cli.log_format, rate_limited.clone()) {
         eprintln!("usage-report: {message}");
         return ExitCode::from(2);
     }
@@ -87,11 +94,38 @@ fn main() -> ExitCode {
     };
     // The progress line only when no logs go to stderr.
     let progress = !logging::verbose(cli.verbose);
-    let done = match &cli.command {
-        None | Some(Command::Report(_)) => runtime.block_on(report::run(args, progress)),
-        Some(Command::Events(command)) => runtime.block_on(events::run(command)),
-        Some(Command::Sync(sync)) => runtime.block_on(sync::run(sync)),
-    };
+    let selection = profiles::select(
+        cli.profiles.profiles.as_deref(),
+        cli.profiles.profile.as_deref(),
+        cli.profiles.all_profiles,
+    );
+    let done = selection.and_then(|selection| {
+        let one = match &selection {
+            Selection::One(profile) => Some(profile),
+            _ => None,
+        };
+        match (&cli.command, &selection) {
+            (None | Some(Command::Report(_)), Selection::All(all)) => {
+                runtime.block_on(fleet::report(args, all))
+            }
+            (Some(Command::Sync(sync)), Selection::All(all)) => {
+                runtime.block_on(fleet::sync(sync, all))
+            }
+            (Some(Command::Serve(serve)), _) => runtime.block_on(serve::run(
+                serve,
+                &selection,
+                rate_limited.clone().unwrap_or_default(),
+            )),
+            (Some(Command::Events(_)), Selection::All(_)) => Err(exit::Exit::usage(
+                "--all-profiles runs report, sync or serve; events take one --profile NAME",
+            )),
+            (None | Some(Command::Report(_)), _) => {
+                runtime.block_on(report::run(args, progress, one))
+            }
+            (Some(Command::Events(command)), _) => runtime.block_on(events::run(command, one)),
+            (Some(Command::Sync(sync)), _) => runtime.block_on(sync::run(sync, one)),
+        }
+    });
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(Exit { code, message }) => {

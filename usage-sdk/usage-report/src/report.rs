@@ -10,15 +10,53 @@ use crate::exit::Exit;
 use crate::fetch::{self, Fetched, Limits, ResumeHint, Target};
 use crate::output::{self, DEMO_NOTICE, Format};
 use crate::plan::{self, Plan};
-use crate::row::Row;
+use crate::profiles::Profile;
+use crate::row::{ApiRow, Row};
 use crate::setup;
+use usage_sdk_stand_in::RunningStandIn;
 
 /// Runs the report; `progress` allows the progress line (no logs on stderr).
-pub async fn run(args: &ReportArgs, progress: bool) -> Result<(), Exit> {
+pub async fn run(args: &ReportArgs, progress: bool, profile: Option<&Profile>) -> Result<(), Exit> {
+    let Source {
+        plan,
+        mut rows,
+        limits,
+        _stand_in,
+    } = open(args, progress, profile).await?;
+    match limits {
+        Some(mut limits) => {
+            let reading = rows.reading();
+            limits.run(write(&plan, &mut rows), || reading).await
+        }
+        None => write(&plan, &mut rows).await,
+    }
+}
+
+/// A report's plan and its rows, from the store, the configured API or the demo stand-in.
+struct Source {
+    plan: Plan,
+    rows: Fetched,
+    /// The deadline and Ctrl-C, for rows from the API.
+    limits: Option<Limits>,
+    /// Kept alive until the report is written.
+    _stand_in: Option<RunningStandIn>,
+}
+
+async fn open(
+    args: &ReportArgs,
+    progress: bool,
+    profile: Option<&Profile>,
+) -> Result<Source, Exit> {
     let mut plan = plan::plan(args, Utc::now())?;
+    // A profile's store, unless --store names one.
+    if let (Target::Store(store), Some(profile)) = (&mut plan.target, profile)
+        && !matches!(args.store, Some(Some(_)))
+    {
+        store.path = profile.store()?;
+    }
     if let Target::Store(store) = &plan.target {
         // No API call: the rows, and whether they are demo data, come from the store.
-        let (mut rows, facts) = fetch::from_store(store, plan.max_rows)?;
+        let (rows, facts) = fetch::from_store(store, plan.max_rows)?;
         if facts.demo {
             plan.output.demo_notice = Some(format!(
                 "{DEMO_NOTICE} (the store {} holds demo data)",
@@ -29,11 +67,16 @@ pub async fn run(args: &ReportArgs, progress: bool) -> Result<(), Exit> {
             eprintln!("usage-report: {note}");
             plan.output.notes.push(note);
         }
-        return write(&plan, &mut rows).await;
+        return Ok(Source {
+            plan,
+            rows,
+            limits: None,
+            _stand_in: None,
+        });
     }
-    let demo = setup::demo_reason(plan.demo, plan.resumes())?;
-    // The stand-in is kept alive until the report is written.
-    let (client, poll, _stand_in) = setup::connect(demo).await?;
+    let origin = setup::origin(plan.demo, plan.resumes(), profile)?;
+    let demo = origin.demo();
+    let (client, poll, stand_in) = setup::connect(&origin).await?;
     plan.output.demo_notice = demo.map(|why| format!("{DEMO_NOTICE} ({why})"));
     let poll = match plan.timeout {
         Some(timeout) => poll.with_deadline(timeout),
@@ -49,9 +92,39 @@ pub async fn run(args: &ReportArgs, progress: bool) -> Result<(), Exit> {
             demo: demo.is_some(),
         },
     };
-    let mut rows = fetch::fetch(&client, &plan.target, &options, &mut limits).await?;
-    let reading = rows.reading();
-    limits.run(write(&plan, &mut rows), || reading).await
+    let rows = fetch::fetch(&client, &plan.target, &options, &mut limits).await?;
+    Ok(Source {
+        plan,
+        rows,
+        limits: Some(limits),
+        _stand_in: stand_in,
+    })
+}
+
+/// Every row of `profile`'s organization, tagged with its name (a report of several
+/// organizations holds them all), and the plan.
+pub async fn collect(args: &ReportArgs, profile: &Profile) -> Result<(Plan, Vec<ApiRow>), Exit> {
+    let Source {
+        plan,
+        mut rows,
+        limits,
+        _stand_in,
+    } = open(args, false, Some(profile)).await?;
+    let read = async {
+        let mut all = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            all.push(ApiRow::Tagged {
+                organization: profile.name.clone(),
+                row: Box::new(row),
+            });
+        }
+        Ok(all)
+    };
+    let all = match limits {
+        Some(mut limits) => limits.run(read, || "reading the rows".to_string()).await?,
+        None => read.await?,
+    };
+    Ok((plan, all))
 }
 
 /// Writes the rows as they arrive, or all of them once read.
@@ -72,8 +145,21 @@ async fn write(plan: &Plan, rows: &mut Fetched) -> Result<(), Exit> {
             raw.push(row);
         }
     }
-    let aggregates = aggregate::aggregate(&all, &plan.aggregate);
-    let report = output::render(&all, &raw, &aggregates, &plan.output)?;
+    render(plan, &all, &raw)
+}
+
+/// Writes the report of rows collected already (several organizations').
+pub fn write_all(plan: &Plan, mut rows: Vec<ApiRow>) -> Result<(), Exit> {
+    let all: Vec<Row> = rows.iter().map(Row::from).collect();
+    if plan.output.format != Format::Json {
+        rows = Vec::new();
+    }
+    render(plan, &all, &rows)
+}
+
+fn render(plan: &Plan, all: &[Row], raw: &[ApiRow]) -> Result<(), Exit> {
+    let aggregates = aggregate::aggregate(all, &plan.aggregate);
+    let report = output::render(all, raw, &aggregates, &plan.output)?;
     output::write(&plan.output, report)
 }
 
@@ -85,7 +171,6 @@ mod tests {
 
     use super::*;
     use crate::cli::Cli;
-    use crate::row::ApiRow;
 
     fn ok<T>(result: Result<T, Exit>) -> T {
         result.unwrap_or_else(|e| panic!("exit {}: {}", e.code, e.message))

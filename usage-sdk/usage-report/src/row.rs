@@ -11,6 +11,20 @@ pub enum ApiRow {
     Legacy(ApiUsageRow),
     Organization(OrganizationPublicApiUsage),
     Client(ClientPublicApiUsage),
+    /// A row of one organization of several (`--all-profiles`): the row with an
+    /// `organization` field, the profile's name.
+    Tagged {
+        organization: String,
+        row: Box<ApiRow>,
+    },
+}
+
+/// A tagged row as JSON: `organization` first, then the row's own fields.
+#[derive(Serialize)]
+struct TaggedJson<'a, R> {
+    organization: &'a str,
+    #[serde(flatten)]
+    row: &'a R,
 }
 
 impl Serialize for ApiRow {
@@ -19,6 +33,14 @@ impl Serialize for ApiRow {
             ApiRow::Legacy(row) => row.serialize(serializer),
             ApiRow::Organization(row) => row.serialize(serializer),
             ApiRow::Client(row) => row.serialize(serializer),
+            // Each kind by name: a generic `&ApiRow` inside would instantiate without end.
+            ApiRow::Tagged { organization, row } => match &**row {
+                ApiRow::Legacy(row) => TaggedJson { organization, row }.serialize(serializer),
+                ApiRow::Organization(row) => TaggedJson { organization, row }.serialize(serializer),
+                ApiRow::Client(row) => TaggedJson { organization, row }.serialize(serializer),
+                // Never built: a row is tagged once.
+                ApiRow::Tagged { row, .. } => row.serialize(serializer),
+            },
         }
     }
 }
@@ -29,6 +51,10 @@ impl From<&ApiRow> for Row {
             ApiRow::Legacy(row) => row.into(),
             ApiRow::Organization(row) => row.into(),
             ApiRow::Client(row) => row.into(),
+            ApiRow::Tagged { organization, row } => Row {
+                organization: Some(organization.clone()),
+                ..Row::from(&**row)
+            },
         }
     }
 }
@@ -38,6 +64,8 @@ impl From<&ApiRow> for Row {
 /// client id and name).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
+    /// The profile a row comes from, in a report of several organizations.
+    pub organization: Option<String>,
     pub date: Option<String>,
     pub client_id: Option<String>,
     pub client_name: Option<String>,
@@ -66,6 +94,7 @@ fn shown_date(day: Option<NaiveDate>, wire: &impl std::fmt::Display) -> Option<S
 impl From<&ApiUsageRow> for Row {
     fn from(r: &ApiUsageRow) -> Self {
         Row {
+            organization: None,
             date: r
                 .date
                 .as_ref()
@@ -90,6 +119,7 @@ impl From<&ApiUsageRow> for Row {
 impl From<&OrganizationPublicApiUsage> for Row {
     fn from(r: &OrganizationPublicApiUsage) -> Self {
         Row {
+            organization: None,
             date: r.date.as_ref().and_then(|d| shown_date(d.date(), d)),
             client_id: r.oauth_client.as_ref().and_then(|c| c.id.clone()),
             client_name: r.oauth_client.as_ref().and_then(|c| c.name.clone()),
@@ -111,6 +141,7 @@ impl From<&OrganizationPublicApiUsage> for Row {
 impl From<&ClientPublicApiUsage> for Row {
     fn from(r: &ClientPublicApiUsage) -> Self {
         Row {
+            organization: None,
             date: r.date.as_ref().and_then(|d| shown_date(d.date(), d)),
             organization_id: r.organization_id.clone(),
             platform: r.platform.clone(),

@@ -5,12 +5,62 @@
 //! but empty counts as present: a CI job exporting secrets that are missing must fail, not
 //! report on made-up data. Anything short of a complete configuration is an error naming
 //! what is missing. `USAGE_SDK_CA_FILE` (extra trusted CAs, read by `Config::from_env`) is
-//! not a `GENESYSCLOUD_*` variable and plays no part in that decision.
+//! not a `GENESYSCLOUD_*` variable and plays no part in that decision. A profile
+//! (`--profile`, `--all-profiles`) is a complete configuration of its own: never demo, and
+//! the `GENESYSCLOUD_*` variables play no part.
 
 use usage_sdk::{Config, PollPolicy, UsageClient};
 use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
 use crate::exit::Exit;
+use crate::profiles::Profile;
+
+/// Where a command's rows come from, decided before anything is started or sent.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// The demo stand-in, and why.
+    Demo(&'static str),
+    /// The `GENESYSCLOUD_*` variables.
+    Environment,
+    /// A profile of the profiles file.
+    Profile(Box<Profile>),
+}
+
+impl Origin {
+    /// Why the rows are the demo stand-in's, or `None`.
+    pub fn demo(&self) -> Option<&'static str> {
+        match self {
+            Origin::Demo(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// The API's base URL (an organization's store records it); `None` for the demo.
+    pub fn api(&self) -> Result<Option<String>, Exit> {
+        let builder = match self {
+            Origin::Demo(_) => return Ok(None),
+            Origin::Environment => Config::from_env()?,
+            Origin::Profile(profile) => profile.config()?,
+        };
+        Ok(Some(builder.build()?.base_url().to_string()))
+    }
+}
+
+/// The origin of a command: `profile` when given (never with `--demo`), else the demo rule
+/// of [`demo_reason`].
+pub fn origin(demo: bool, resumes: bool, profile: Option<&Profile>) -> Result<Origin, Exit> {
+    match profile {
+        Some(_) if demo => Err(Exit::usage(
+            "--demo with a profile: a profile is an organization's configuration, never demo \
+             data; drop --demo, or --profile / --all-profiles",
+        )),
+        Some(profile) => Ok(Origin::Profile(Box::new(profile.clone()))),
+        None => Ok(match demo_reason(demo, resumes)? {
+            Some(why) => Origin::Demo(why),
+            None => Origin::Environment,
+        }),
+    }
+}
 
 /// The variables `usage_sdk::Config::from_lookup` reads.
 pub const REGION: &str = "GENESYSCLOUD_REGION";
@@ -121,11 +171,12 @@ fn genesys_vars() -> Vec<(String, String)> {
 /// The client of the configured API, or of the demo stand-in started here (returned, so
 /// it lives as long as the caller keeps it).
 pub async fn connect(
-    demo: Option<&str>,
+    origin: &Origin,
 ) -> Result<(UsageClient, PollPolicy, Option<RunningStandIn>), Exit> {
     let mut running = None;
-    let config = match demo {
-        Some(why) => {
+    let config = match origin {
+        Origin::Profile(profile) => profile.config()?,
+        Origin::Demo(why) => {
             let stand_in = StandIn::builder()
                 .start()
                 .await
@@ -138,13 +189,14 @@ pub async fn connect(
             );
             let builder = Config::builder()
                 .base_url(stand_in.base_url())
-                .client_credentials(client.id.clone(), client.secret.clone());
+                .client_credentials(client.id.clone(), client.secret.clone())
+                .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")));
             running = Some(stand_in);
             builder
         }
-        None => Config::from_env()?,
+        Origin::Environment => Config::from_env()?
+            .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION"))),
     }
-    .user_agent_suffix(concat!("usage-report/", env!("CARGO_PKG_VERSION")))
     .build()?;
     let poll = config.poll().clone();
     Ok((UsageClient::new(config)?, poll, running))

@@ -16,10 +16,13 @@ use usage_sdk::{
     OrganizationPublicApiUsage, PageSize, PollPolicy, Rows, UsageClient,
 };
 
+use std::path::Path;
+
 use crate::cli::SyncArgs;
 use crate::exit::Exit;
 use crate::fetch::Limits;
-use crate::setup;
+use crate::profiles::Profile;
+use crate::setup::{self, Origin};
 use crate::store::{self, Holder, Store, StoredRow};
 use crate::window;
 
@@ -27,32 +30,34 @@ use crate::window;
 /// failed beyond the client's own retries.
 const PAGE_RETRIES: u32 = 2;
 
-/// Runs `sync`.
-pub async fn run(args: &SyncArgs) -> Result<(), Exit> {
-    let now = Utc::now();
-    let path = match &args.store {
-        Some(path) => path.clone(),
-        None => store::default_path()?,
+/// Runs `sync`, with the environment's configuration (or the demo stand-in) or `profile`'s.
+pub async fn run(args: &SyncArgs, profile: Option<&Profile>) -> Result<(), Exit> {
+    let origin = setup::origin(args.demo, false, profile)?;
+    let path = match (&args.store, profile) {
+        (Some(path), _) => path.clone(),
+        (None, Some(profile)) => profile.store()?,
+        (None, None) => store::default_path()?,
     };
+    sync(args, &origin, &path).await.map(|_| ())
+}
+
+/// Syncs the store at `path` from `origin`; returns the rows written.
+pub async fn sync(args: &SyncArgs, origin: &Origin, path: &Path) -> Result<u64, Exit> {
+    let now = Utc::now();
     if let Some(since) = args.since {
         check_since(since, now)?;
     }
-    let demo = setup::demo_reason(args.demo, false)?;
-    let mut store = Store::open(&path, true)?;
+    let demo = origin.demo();
+    let mut store = Store::open(path, true)?;
     // The holder is checked before the stand-in starts or a job is sent.
-    let holder = match demo {
-        Some(_) => Holder::Demo,
-        None => Holder::Organization {
-            api: usage_sdk::Config::from_env()?
-                .build()?
-                .base_url()
-                .to_string(),
-        },
+    let holder = match origin.api()? {
+        None => Holder::Demo,
+        Some(api) => Holder::Organization { api },
     };
     // --per-user is fixed by a store's first sync; later runs follow the store.
     let per_user = args.per_user || store.info()?.is_some_and(|info| info.per_user);
     store.claim(&holder, per_user, now)?;
-    let (client, poll, _stand_in) = setup::connect(demo).await?;
+    let (client, poll, _stand_in) = setup::connect(origin).await?;
     let poll = match args.timeout {
         Some(timeout) => poll.with_deadline(timeout),
         None => poll,
@@ -139,7 +144,7 @@ pub async fn run(args: &SyncArgs) -> Result<(), Exit> {
             ""
         }
     );
-    Ok(())
+    Ok(sync.written)
 }
 
 fn check_since(since: NaiveDate, now: DateTime<Utc>) -> Result<(), Exit> {

@@ -9,11 +9,12 @@ pub type Dimension = fn(&Row) -> &str;
 /// Reads a counter of a row (`None` when not requested).
 pub type Counter = fn(&Row) -> Option<i64>;
 
-pub fn all_dimensions() -> [(&'static str, Dimension); 7] {
+pub fn all_dimensions() -> [(&'static str, Dimension); 8] {
     fn text(value: &Option<String>) -> &str {
         value.as_deref().unwrap_or("")
     }
     [
+        ("organization", |r| text(&r.organization)),
         ("clientId", |r| text(&r.client_id)),
         ("clientName", |r| text(&r.client_name)),
         ("organizationId", |r| text(&r.organization_id)),

@@ -7,6 +7,7 @@
 //! at any moment leaves the last commit and nothing of a transaction under way, and readers
 //! (a report, `sqlite3`) never block the writer.
 
+mod figures;
 mod migrate;
 mod read;
 mod write;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::exit::Exit;
 
+pub use figures::{ClientFigures, EndpointFigures};
 pub use read::ReportQuery;
 pub use write::{StoredRow, WindowWriter};
 
