@@ -81,8 +81,8 @@ WHERE state = 'complete';
 
 /// Version 2 to 3: the names rows carry (client, user, template URI, method, platform) are
 /// kept once each, in tables of their own, and `usage` becomes a view joining them back
-/// onto `usage_row`, keyed by the day and their integer ids: the same columns, rows a fifth
-/// the size, so a sync's writes stay in the page cache.
+/// onto `usage_row`, keyed by the day and their integer ids: the same columns, smaller rows,
+/// so a sync's writes stay in the page cache.
 const V2_TO_V3: &str = "
 CREATE TABLE client (
     id          INTEGER PRIMARY KEY,

@@ -34,8 +34,9 @@ CREATE TABLE sync (
 CREATE INDEX sync_by_state ON sync (state, end_day);
 
 -- The names rows carry, each kept once and referred to by its integer id: a usage row's key
--- is then a date and five small integers (~20 bytes, not ~200), which keeps a sync's writes
--- in the page cache. Read the rows through the view `usage`, which joins them back.
+-- is then a date and five small integers rather than five strings, which keeps a sync's
+-- writes in the page cache (usage-sdk/benches/HISTORY.md, `cargo bench -p usage-report
+-- --bench sync`). Read the rows through the view `usage`, which joins them back.
 
 -- An OAuth client: its id and the name it had (a renamed client is a second row).
 CREATE TABLE client (
