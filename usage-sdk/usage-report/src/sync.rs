@@ -376,7 +376,7 @@ fn stored(row: &OrganizationPublicApiUsage) -> Option<StoredRow> {
     })
 }
 
-/// A page of rows as the store keeps them, in key order, and the cursor after it.
+/// A page of rows as the store keeps them, and the cursor after it.
 type Batch = (Vec<Option<StoredRow>>, Option<String>);
 
 /// Reads `rows` page by page on a task of its own, converting each page for the store, so
@@ -391,7 +391,7 @@ fn read_ahead(
         loop {
             let batch = match rows.try_next_page().await {
                 Ok(Some(page)) => {
-                    let mut batch: Vec<Option<StoredRow>> = page
+                    let batch: Vec<Option<StoredRow>> = page
                         .rows
                         .iter()
                         .map(|r| {
@@ -402,8 +402,6 @@ fn read_ahead(
                             row
                         })
                         .collect();
-                    // In key order, each insert lands next to the last in the table's B-tree.
-                    batch.sort_unstable();
                     Ok(Some((batch, page.next)))
                 }
                 // The end is said, so a reader that stopped otherwise (a panic) is never

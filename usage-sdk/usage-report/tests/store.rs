@@ -216,7 +216,7 @@ async fn the_first_sync_backfills_the_year_in_five_jobs_and_a_second_changes_not
         "wal",
         "WAL mode"
     );
-    assert_eq!(scalar::<i64>(&store, "PRAGMA user_version"), 2);
+    assert_eq!(scalar::<i64>(&store, "PRAGMA user_version"), 3);
     let before = checksum(&store);
 
     // Up to date: one job (the last day again), and nothing changes.
@@ -247,7 +247,7 @@ async fn a_later_sync_fetches_from_the_last_stored_day_through_yesterday() {
     // As if the last sync ran four days ago: the store ends three days back.
     let cut = days_ago(3);
     let conn = open(&store);
-    conn.execute("DELETE FROM usage WHERE day >= ?1", [&cut])
+    conn.execute("DELETE FROM usage_row WHERE day >= ?1", [&cut])
         .unwrap();
     conn.execute("UPDATE sync SET end_day = ?1", [&cut])
         .unwrap();
@@ -406,7 +406,7 @@ async fn a_store_of_schema_version_1_is_migrated_and_keeps_every_row() {
     )
     .await;
     report.assert_code(0);
-    assert_eq!(scalar::<i64>(&store, "PRAGMA user_version"), 2);
+    assert_eq!(scalar::<i64>(&store, "PRAGMA user_version"), 3);
     let after: (i64, i64) = open(&store)
         .query_row("SELECT count(*), sum(requests) FROM usage", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -442,15 +442,119 @@ async fn a_store_of_schema_version_1_is_migrated_and_keeps_every_row() {
     assert!(!report.stderr.contains(DEMO), "{}", report.stderr);
 
     // A store written by a newer usage-report is refused, unchanged.
-    open(&store).pragma_update(None, "user_version", 3).unwrap();
+    open(&store).pragma_update(None, "user_version", 4).unwrap();
     let newer = run(&["--store", &store, "--days", "3"], &[], &dir).await;
     newer.assert_code(2);
     assert!(
-        newer.stderr.contains("schema version 3") && newer.stderr.contains("newer usage-report"),
+        newer.stderr.contains("schema version 4") && newer.stderr.contains("newer usage-report"),
         "{}",
         newer.stderr
     );
+    assert_eq!(scalar::<i64>(&store, "PRAGMA user_version"), 4);
+}
+
+/// The column names of `sql`, then every row it returns, each value as text (NULL as
+/// `NULL`).
+fn table(path: &str, sql: &str) -> Vec<Vec<String>> {
+    let conn = open(path);
+    let mut statement = conn.prepare(sql).unwrap();
+    let columns = statement.column_count();
+    let mut out = vec![
+        statement
+            .column_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    ];
+    let mut rows = statement.query([]).unwrap();
+    while let Some(row) = rows.next().unwrap() {
+        out.push(
+            (0..columns)
+                .map(|i| match row.get::<_, rusqlite::types::Value>(i).unwrap() {
+                    rusqlite::types::Value::Null => "NULL".to_string(),
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    rusqlite::types::Value::Text(t) => format!("{t:?}"),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_of_schema_version_2_is_migrated_and_reads_exactly_as_before() {
+    let dir = TempDir::new("migrate-v2");
+    let store = dir.file("v2.sqlite3");
+    open(&store)
+        .execute_batch(include_str!("fixtures/store-v2.sql"))
+        .unwrap();
+    // What a sqlite3 user reads: the rows with every column, the views, the records.
+    let queries = [
+        "SELECT * FROM usage ORDER BY day, client_id, client_name, user_id, template_uri, http_method, platform",
+        "SELECT * FROM daily_client_totals ORDER BY day, client_id, client_name",
+        "SELECT * FROM daily_totals ORDER BY day",
+        "SELECT * FROM synced_windows ORDER BY start_day, end_day",
+        "SELECT * FROM sync ORDER BY id",
+        "SELECT * FROM store",
+    ];
+    let before: Vec<_> = queries.iter().map(|q| table(&store, q)).collect();
+    assert_eq!(before[0].len(), 1 + 6, "the fixture's rows");
+    let report = run(
+        &[
+            "--store",
+            &store,
+            "--interval",
+            "2025-03-01/2025-03-04",
+            "--granularity",
+            "Day",
+            "--group-by",
+            "OauthClientId,UserId",
+            "--format",
+            "csv",
+        ],
+        &[],
+        &dir,
+    )
+    .await;
+    report.assert_code(0);
     assert_eq!(scalar::<i64>(&store, "PRAGMA user_version"), 3);
+    for (query, before) in queries.iter().zip(&before) {
+        assert_eq!(&table(&store, query), before, "{query}");
+    }
+    // The names are kept once each: the rows are keyed by their ids.
+    assert_eq!(
+        scalar::<String>(
+            &store,
+            "SELECT concat_ws(' ', (SELECT count(*) FROM client), (SELECT count(*) FROM user), \
+             (SELECT count(*) FROM template), (SELECT count(*) FROM method), \
+             (SELECT count(*) FROM platform), (SELECT count(*) FROM usage_row))"
+        ),
+        "4 4 3 3 3 6",
+        "clients, users, templates, methods, platforms, rows"
+    );
+    assert_eq!(
+        scalar::<String>(
+            &store,
+            "SELECT type FROM sqlite_schema WHERE name = 'usage'"
+        ),
+        "view"
+    );
+    // The report reads the migrated rows: per day, client and user (the client renamed on
+    // 2025-03-02 is two rows, as the API sends it).
+    assert_eq!(
+        report.stdout.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "2025-03-01,,,7,7,0,0,0,0",
+            "2025-03-01,c-1,u-1,1000,990,0,8,2,5",
+            "2025-03-01,c-1,u-2,40,40,0,0,0,0",
+            "2025-03-02,c-1,u-1,1200,1190,0,9,1,6",
+            "2025-03-02,c-1,u-1,30,30,0,0,0,0",
+            "2025-03-03,c-2,u-3,300,290,0,10,0,10",
+        ],
+        "{}",
+        report.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use crate::exit::Exit;
 
 /// The version `schema.sql` creates.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const SCHEMA: &str = include_str!("schema.sql");
 
@@ -79,8 +79,99 @@ FROM sync
 WHERE state = 'complete';
 ";
 
+/// Version 2 to 3: the names rows carry (client, user, template URI, method, platform) are
+/// kept once each, in tables of their own, and `usage` becomes a view joining them back
+/// onto `usage_row`, keyed by the day and their integer ids: the same columns, smaller rows,
+/// so a sync's writes stay in the page cache.
+const V2_TO_V3: &str = "
+CREATE TABLE client (
+    id          INTEGER PRIMARY KEY,
+    client_id   TEXT NOT NULL,
+    client_name TEXT NOT NULL,
+    UNIQUE (client_id, client_name)
+);
+CREATE TABLE user (
+    id      INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE template (
+    id           INTEGER PRIMARY KEY,
+    template_uri TEXT NOT NULL UNIQUE
+);
+CREATE TABLE method (
+    id          INTEGER PRIMARY KEY,
+    http_method TEXT NOT NULL UNIQUE
+);
+CREATE TABLE platform (
+    id       INTEGER PRIMARY KEY,
+    platform TEXT NOT NULL UNIQUE
+);
+INSERT INTO client (client_id, client_name)
+SELECT DISTINCT client_id, client_name FROM usage ORDER BY client_id, client_name;
+INSERT INTO user (user_id) SELECT DISTINCT user_id FROM usage ORDER BY user_id;
+INSERT INTO template (template_uri) SELECT DISTINCT template_uri FROM usage ORDER BY template_uri;
+INSERT INTO method (http_method) SELECT DISTINCT http_method FROM usage ORDER BY http_method;
+INSERT INTO platform (platform) SELECT DISTINCT platform FROM usage ORDER BY platform;
+
+CREATE TABLE usage_row (
+    day          TEXT NOT NULL,
+    client       INTEGER NOT NULL REFERENCES client (id),
+    user         INTEGER NOT NULL REFERENCES user (id),
+    template     INTEGER NOT NULL REFERENCES template (id),
+    method       INTEGER NOT NULL REFERENCES method (id),
+    platform     INTEGER NOT NULL REFERENCES platform (id),
+    requests     INTEGER NOT NULL,
+    status200    INTEGER NOT NULL,
+    status300    INTEGER NOT NULL,
+    status400    INTEGER NOT NULL,
+    status429    INTEGER NOT NULL,
+    status500    INTEGER NOT NULL,
+    sync_id      INTEGER NOT NULL REFERENCES sync (id),
+    PRIMARY KEY (day, client, user, template, method, platform)
+) WITHOUT ROWID;
+INSERT INTO usage_row
+SELECT u.day, c.id, us.id, t.id, m.id, p.id, u.requests, u.status200, u.status300,
+       u.status400, u.status429, u.status500, u.sync_id
+FROM usage u
+JOIN client c ON c.client_id = u.client_id AND c.client_name = u.client_name
+JOIN user us ON us.user_id = u.user_id
+JOIN template t ON t.template_uri = u.template_uri
+JOIN method m ON m.http_method = u.http_method
+JOIN platform p ON p.platform = u.platform;
+
+DROP VIEW daily_client_totals;
+DROP VIEW daily_totals;
+DROP TABLE usage;
+
+CREATE VIEW usage AS
+SELECT r.day, c.client_id, c.client_name, u.user_id, t.template_uri, m.http_method,
+       p.platform, r.requests, r.status200, r.status300, r.status400, r.status429,
+       r.status500, r.sync_id
+FROM usage_row r
+JOIN client c ON c.id = r.client
+JOIN user u ON u.id = r.user
+JOIN template t ON t.id = r.template
+JOIN method m ON m.id = r.method
+JOIN platform p ON p.id = r.platform;
+
+CREATE VIEW daily_client_totals AS
+SELECT r.day, c.client_id, c.client_name,
+       SUM(requests) AS requests, SUM(status200) AS status200, SUM(status300) AS status300,
+       SUM(status400) AS status400, SUM(status429) AS status429, SUM(status500) AS status500
+FROM usage_row r
+JOIN client c ON c.id = r.client
+GROUP BY r.day, r.client;
+
+CREATE VIEW daily_totals AS
+SELECT day,
+       SUM(requests) AS requests, SUM(status200) AS status200, SUM(status300) AS status300,
+       SUM(status400) AS status400, SUM(status429) AS status429, SUM(status500) AS status500
+FROM usage_row
+GROUP BY day;
+";
+
 /// The steps, each from the version before it: `STEPS[0]` goes from 1 to 2.
-const STEPS: &[&str] = &[V1_TO_V2];
+const STEPS: &[&str] = &[V1_TO_V2, V2_TO_V3];
 
 fn sql_error(path: &str, doing: &str, e: rusqlite::Error) -> Exit {
     Exit::failed(format!("the store {path}: {doing}: {e}"))
