@@ -162,10 +162,9 @@ impl Profiles {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, Exit> {
         let shown = path.display();
-        // toml's message names the line and column and quotes the line; never a secret the
-        // file holds elsewhere.
-        let file: File = toml::from_str(text)
-            .map_err(|e| Exit::usage(format!("the profiles file {shown}: {e}")))?;
+        // toml's Display quotes the line, which may be a secret's: only its line, column and
+        // message are said, with the line's value cut out of the message.
+        let file: File = toml::from_str(text).map_err(|e| syntax_error(&shown, text, &e))?;
         let mut profiles = BTreeMap::new();
         for (name, written) in file.profile {
             // The span is the table's body: name the line of its header above it.
@@ -337,6 +336,29 @@ fn positive(field: &str, n: u64) -> Result<u64, String> {
     }
 }
 
+/// A malformed profiles file: the line and column and what is wrong, never a value the file
+/// holds (toml's own Display quotes the whole line, a `client_secret` line included; serde's
+/// message may quote the value, which is cut out).
+fn syntax_error(shown: &impl std::fmt::Display, text: &str, error: &toml::de::Error) -> Exit {
+    let start = error.span().map_or(0, |span| span.start.min(text.len()));
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+    let mut message = error.message().trim().to_string();
+    let value = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(_, v)| v.trim().trim_matches(['"', '\'']).trim());
+    // serde quotes a value it cannot use in backticks (`invalid type: integer `123``).
+    if let Some(value) = value.filter(|v| !v.is_empty()) {
+        message = message.replace(&format!("`{value}`"), "`…`");
+    }
+    Exit::usage(format!(
+        "the profiles file {shown}, line {line}, column {column}: {message}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +417,22 @@ store = "/tmp/globex.sqlite3"
         let bad = TWO.replace("allowance = 1_000_000", "allowance = 0");
         let error = parse(&bad).unwrap_err();
         assert!(!error.message.contains("hunter2"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_malformed_secret_line_is_named_but_never_quoted() {
+        for text in [
+            "[profile.a]\nregion = \"eu-west-1\"\nclient_id = \"x\"\nclient_secret = \"hunter2-unterminated\n",
+            "[profile.a]\nregion = \"eu-west-1\"\nclient_id = \"x\"\nclient_secret = 31415926535\n",
+            "[profile.a]\nregion = \"eu-west-1\"\nclient_id = \"x\"\nclient_secrte = \"hunter2-typo\"\n",
+        ] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.code, 2, "{text}");
+            assert!(error.message.contains("line 4"), "{}", error.message);
+            for secret in ["hunter2", "31415926535"] {
+                assert!(!error.message.contains(secret), "{}", error.message);
+            }
+        }
     }
 
     #[test]
