@@ -20,12 +20,14 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::{Arc, LazyLock};
+
 use crate::client::UsageClient;
 use crate::model::error::Error;
 use crate::model::ids::EventDefinitionId;
 use crate::model::types::{
-    EventAggregatesQueryRequest, EventAggregatesResponse, EventDefinition, EventQueryResponse,
-    OperationalEvent,
+    EventAggregatesQueryRequest, EventAggregatesResponse, EventDefinition, EventQueryRequest,
+    EventQueryResponse, OperationalEvent,
 };
 use crate::query::events::EventQuery;
 use crate::query::legacy::Interval;
@@ -107,27 +109,37 @@ impl Events<'_> {
         query: &EventQuery,
         after: Option<String>,
     ) -> Result<Rows<OperationalEvent>, Error> {
-        let first = fetch(self.client, query, after).await?;
-        let (client, query) = (self.client.clone(), query.clone());
+        // The body and page size are the same on every page: made once, shared by the pages.
+        let request = Arc::new(PageRequest {
+            body: query.to_raw(),
+            page_size: query.page_size().to_string(),
+        });
+        let first = fetch(self.client, &request, after).await?;
+        let client = self.client.clone();
         Ok(Rows::new(QUERY, first, move |cursor| {
-            let (client, query) = (client.clone(), query.clone());
-            Box::pin(async move { fetch(&client, &query, Some(cursor)).await })
+            let (client, request) = (client.clone(), request.clone());
+            Box::pin(async move { fetch(&client, &request, Some(cursor)).await })
         }))
     }
 }
 
-/// One page of `query`'s events, after `after`.
+/// What every page of one events query sends.
+struct PageRequest {
+    body: EventQueryRequest,
+    page_size: String,
+}
+
+/// One page of events, after `after`.
 async fn fetch(
     client: &UsageClient,
-    query: &EventQuery,
+    request: &PageRequest,
     after: Option<String>,
 ) -> Result<Page<OperationalEvent>, Error> {
-    let body = query.to_raw();
-    let page_size = query.page_size().to_string();
-    let (after, page_size) = (after.as_deref(), Some(page_size.as_str()));
+    let (after, page_size) = (after.as_deref(), Some(request.page_size.as_str()));
+    let body = &request.body;
     let response: EventQueryResponse = client
         .call(QUERY, None, |raw| async move {
-            raw.post_usage_events_query(after, None, page_size, &body)
+            raw.post_usage_events_query(after, None, page_size, body)
                 .await
         })
         .await
@@ -146,8 +158,10 @@ fn next_cursor(next_uri: Option<&str>) -> Result<Option<String>, Error> {
     let Some(next_uri) = next_uri.map(str::trim).filter(|uri| !uri.is_empty()) else {
         return Ok(None);
     };
-    let base = reqwest::Url::parse("http://localhost/").expect("a valid base URL");
-    let after = base.join(next_uri).ok().and_then(|url| {
+    // Relative URIs resolve against any base; parsed once for every page of every query.
+    static BASE: LazyLock<reqwest::Url> =
+        LazyLock::new(|| reqwest::Url::parse("http://localhost/").expect("a valid base URL"));
+    let after = BASE.join(next_uri).ok().and_then(|url| {
         url.query_pairs()
             .find(|(name, _)| name == "after")
             .map(|(_, value)| value.into_owned())
