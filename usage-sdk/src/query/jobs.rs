@@ -405,7 +405,18 @@ impl JobKind {
 
 /// Builder methods both job kinds share.
 macro_rules! job_builder_common {
-    () => {
+    ($query:ident, $kind:expr) => {
+        /// Checks the query against the current time and builds it.
+        pub fn build(self) -> Result<$query, Error> {
+            self.build_at(Utc::now())
+        }
+
+        /// Checks the query as of `now` (for the one-year limit) and builds it.
+        pub fn build_at(self, now: DateTime<Utc>) -> Result<$query, Error> {
+            self.0.check($kind, now)?;
+            Ok($query(self.0))
+        }
+
         /// Sets the granularity (`Day`, `Week` or `Month`). Without one, each row totals the
         /// interval.
         pub fn granularity(mut self, granularity: Granularity) -> Self {
@@ -461,6 +472,28 @@ macro_rules! job_builder_common {
 }
 
 /// Accessors both job kinds share.
+/// The body both job kinds share, and `fields`, the kind's own filters (read from `$p`, the
+/// query's parts): one `to_raw` for two generated types.
+macro_rules! job_to_raw {
+    ($raw:ident, $p:ident, { $($field:ident: $value:expr),* $(,)? }) => {
+        /// The generated request body.
+        pub fn to_raw(&self) -> types::$raw {
+            let $p = &self.0;
+            types::$raw {
+                interval: $p.interval.to_string(),
+                granularity: $p.granularity.map(to_raw),
+                metrics: $p.metrics.iter().map(to_raw).collect(),
+                group_by: $p.group_by.iter().map(to_raw).collect(),
+                sort_by: $p.sort_by.iter().map(SortBy::to_raw).collect(),
+                template_uris: $p.template_uris.clone(),
+                http_methods: $p.http_methods.iter().map(to_raw).collect(),
+                platforms: $p.platforms.clone(),
+                $($field: $value,)*
+            }
+        }
+    };
+}
+
 macro_rules! job_query_common {
     () => {
         /// The interval.
@@ -498,26 +531,14 @@ impl OrganizationJobQuery {
 
     job_query_common!();
 
-    /// The generated request body.
-    pub fn to_raw(&self) -> types::OrganizationPublicApiUsageQueryRequest {
-        let p = &self.0;
-        types::OrganizationPublicApiUsageQueryRequest {
-            interval: p.interval.to_string(),
-            granularity: p.granularity.map(to_raw),
-            metrics: p.metrics.iter().map(to_raw).collect(),
-            group_by: p.group_by.iter().map(to_raw).collect(),
-            sort_by: p.sort_by.iter().map(SortBy::to_raw).collect(),
-            template_uris: p.template_uris.clone(),
-            http_methods: p.http_methods.iter().map(to_raw).collect(),
-            platforms: p.platforms.clone(),
-            user_ids: p.ids.clone(),
-            oauth_client_ids: p.oauth_client_ids.clone(),
-        }
-    }
+    job_to_raw!(OrganizationPublicApiUsageQueryRequest, p, {
+        user_ids: p.ids.clone(),
+        oauth_client_ids: p.oauth_client_ids.clone(),
+    });
 }
 
 impl OrganizationJobQueryBuilder {
-    job_builder_common!();
+    job_builder_common!(OrganizationJobQuery, JobKind::Organization);
 
     /// Keeps only requests made on behalf of these users.
     pub fn user_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
@@ -529,17 +550,6 @@ impl OrganizationJobQueryBuilder {
     pub fn oauth_client_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
         self.0.oauth_client_ids = ids.into_iter().map(Into::into).collect();
         self
-    }
-
-    /// Checks the query against the current time and builds it.
-    pub fn build(self) -> Result<OrganizationJobQuery, Error> {
-        self.build_at(Utc::now())
-    }
-
-    /// Checks the query as of `now` (for the one-year limit) and builds it.
-    pub fn build_at(self, now: DateTime<Utc>) -> Result<OrganizationJobQuery, Error> {
-        self.0.check(JobKind::Organization, now)?;
-        Ok(OrganizationJobQuery(self.0))
     }
 }
 
@@ -561,41 +571,18 @@ impl OAuthClientJobQuery {
 
     job_query_common!();
 
-    /// The generated request body.
-    pub fn to_raw(&self) -> types::ClientPublicApiUsageQueryRequest {
-        let p = &self.0;
-        types::ClientPublicApiUsageQueryRequest {
-            interval: p.interval.to_string(),
-            granularity: p.granularity.map(to_raw),
-            metrics: p.metrics.iter().map(to_raw).collect(),
-            group_by: p.group_by.iter().map(to_raw).collect(),
-            sort_by: p.sort_by.iter().map(SortBy::to_raw).collect(),
-            template_uris: p.template_uris.clone(),
-            http_methods: p.http_methods.iter().map(to_raw).collect(),
-            platforms: p.platforms.clone(),
-            organization_ids: p.ids.clone(),
-        }
-    }
+    job_to_raw!(ClientPublicApiUsageQueryRequest, p, {
+        organization_ids: p.ids.clone(),
+    });
 }
 
 impl OAuthClientJobQueryBuilder {
-    job_builder_common!();
+    job_builder_common!(OAuthClientJobQuery, JobKind::OAuthClient);
 
     /// Keeps only requests made in these organizations.
     pub fn organization_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
         self.0.ids = ids.into_iter().map(Into::into).collect();
         self
-    }
-
-    /// Checks the query against the current time and builds it.
-    pub fn build(self) -> Result<OAuthClientJobQuery, Error> {
-        self.build_at(Utc::now())
-    }
-
-    /// Checks the query as of `now` (for the one-year limit) and builds it.
-    pub fn build_at(self, now: DateTime<Utc>) -> Result<OAuthClientJobQuery, Error> {
-        self.0.check(JobKind::OAuthClient, now)?;
-        Ok(OAuthClientJobQuery(self.0))
     }
 }
 
