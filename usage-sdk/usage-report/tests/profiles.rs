@@ -4,101 +4,13 @@
 //! The built binary, a clean environment, stand-ins in this test process as the
 //! organizations.
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
-use chrono::Utc;
 use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
-const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
+mod program;
 
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-}
-
-/// A folder for one test's files (profiles, stores, data directory), removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "usage-report-profiles-{name}-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-
-    /// Writes a profiles file readable by its owner only.
-    fn profiles(&self, text: &str) -> String {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.file("profiles.toml");
-        std::fs::write(&path, text).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn run(args: &[&str], env: &[(&str, String)], dir: &TempDir) -> Run {
-    let mut command = std::process::Command::new(BIN);
-    command.args(args).env_clear();
-    for name in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
-    command.env("XDG_DATA_HOME", dir.0.join("data"));
-    command.env("XDG_CONFIG_HOME", dir.0.join("config"));
-    command.envs(env.iter().map(|(name, value)| (*name, value)));
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the program starts");
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::task::spawn_blocking(move || child.wait_with_output()),
-    )
-    .await
-    .expect("the program finishes within 120 s")
-    .expect("the waiting thread")
-    .expect("the program's output");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use program::{TempDir, run};
 
 async fn stand_in(seed: u64) -> RunningStandIn {
     StandIn::builder()

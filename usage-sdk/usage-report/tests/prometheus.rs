@@ -4,6 +4,7 @@
 //! behind it, through a profile) whose HTTP API answers with the store's figure. Without
 //! the tools the tests say SKIPPED, except under CI (`CI` set), where they fail.
 
+mod program;
 mod serving;
 
 use std::io::{Read, Write};

@@ -3,6 +3,7 @@
 //! compared with the store's own SQL; a failing sync keeps the last figures and says so;
 //! SIGTERM exits 0; demo mode says demo.
 
+mod program;
 mod serving;
 
 use std::time::{Duration, Instant};

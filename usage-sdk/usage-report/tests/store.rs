@@ -6,104 +6,18 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
 use rusqlite::Connection;
 use usage_sdk_stand_in::{Route, RunningStandIn, StandIn};
 
-const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
+mod program;
+
+use program::{TempDir, command, finish, run};
+
 const DEMO: &str = "DEMO DATA from the local stand-in, not your organization";
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-}
-
-/// A folder for one test's stores, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "usage-report-store-{name}-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn command(args: &[&str], env: &[(&str, String)], data: &TempDir) -> std::process::Command {
-    let mut command = std::process::Command::new(BIN);
-    command.args(args).env_clear();
-    for name in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
-    command.env("XDG_DATA_HOME", data.0.join("data"));
-    command.envs(env.iter().map(|(name, value)| (*name, value)));
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-async fn finish(child: std::process::Child) -> Run {
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::task::spawn_blocking(move || child.wait_with_output()),
-    )
-    .await
-    .expect("the program finishes within 120 s")
-    .expect("the waiting thread")
-    .expect("the program's output");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-async fn run(args: &[&str], env: &[(&str, String)], data: &TempDir) -> Run {
-    finish(
-        command(args, env, data)
-            .spawn()
-            .expect("the program starts"),
-    )
-    .await
-}
 
 fn configured_for(stand_in: &RunningStandIn) -> Vec<(&'static str, String)> {
     let client = stand_in.demo_client();

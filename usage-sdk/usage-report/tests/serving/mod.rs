@@ -12,32 +12,8 @@ use chrono::{Datelike, NaiveDate, Utc};
 use rusqlite::Connection;
 use usage_sdk_stand_in::{RunningStandIn, StandIn};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_usage-report");
-
-/// A folder for one test's files, removed at the end.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "usage-report-serve-{name}-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    pub fn file(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use crate::program::TempDir;
+use crate::program::command;
 
 /// The exporter, killed when dropped; its stderr collected on a thread.
 pub struct Server {
@@ -49,24 +25,10 @@ pub struct Server {
 impl Server {
     /// Starts `serve` with `args` on a free loopback port and waits for its address.
     pub fn start(args: &[&str], env: &[(&str, String)], dir: &TempDir) -> Self {
-        let mut command = std::process::Command::new(BIN);
-        command
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_clear();
-        for name in ["PATH", "HOME"] {
-            if let Some(value) = std::env::var_os(name) {
-                command.env(name, value);
-            }
-        }
-        command.env("XDG_DATA_HOME", dir.0.join("data"));
-        command.env("XDG_CONFIG_HOME", dir.0.join("config"));
-        command.envs(env.iter().map(|(name, value)| (*name, value)));
-        let mut child = command
-            .stdin(Stdio::null())
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut child = command(&all, env, dir)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("the exporter starts");
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -170,23 +132,15 @@ pub async fn stand_in(seed: u64) -> RunningStandIn {
 /// A profiles file (mode 600) with one organization on `api`, a license allowance and a
 /// store in `dir`.
 pub fn profiles(dir: &TempDir, api: &RunningStandIn) -> String {
-    use std::os::unix::fs::PermissionsExt;
     let client = api.demo_client();
-    let path = dir.file("profiles.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[profile.acme]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
-             license = \"cx1\"\nusers = 1\nstore = \"{}\"\n",
-            api.base_url(),
-            client.id,
-            client.secret,
-            dir.file("acme.sqlite3")
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
+    dir.profiles(&format!(
+        "[profile.acme]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
+         license = \"cx1\"\nusers = 1\nstore = \"{}\"\n",
+        api.base_url(),
+        client.id,
+        client.secret,
+        dir.file("acme.sqlite3")
+    ))
 }
 
 pub fn scalar(store: &str, sql: &str) -> i64 {
