@@ -10,6 +10,9 @@
 //! 20,000 or 200,000 events with the SDK and prints its `VmHWM`; target: flat (the 200k peak
 //! within 1.1x of the 20k peak).
 //!
+//! With `USAGE_SDK_BENCH_ONLY=sdk|base N` it reads `N` events (whole pages of 200) on one
+//! side only, untimed (for instruction counts: see benches/HISTORY.md).
+//!
 //! ```text
 //! cargo bench -p usage-sdk --bench events
 //! ```
@@ -19,12 +22,12 @@ mod harness;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use harness::Row;
 use harness::job::BENCH_TOKEN;
 use harness::plain::plain_client;
 use harness::rss::{run_child, status_kib};
 use harness::serve::{json_response, serve_on_own_thread};
 use harness::stats::{mb, summary};
+use harness::{Row, Side};
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, StatusCode};
@@ -40,7 +43,31 @@ fn main() -> ExitCode {
         harness::install_ring_provider();
         return child(&spec);
     }
+    if let Some((side, events)) = harness::only() {
+        events_only(side, events);
+        return ExitCode::SUCCESS;
+    }
     harness::run(bench_events)
+}
+
+fn events_only(side: Side, events: usize) {
+    let url = server(events / PAGE);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let query = query();
+    let (count, _, _) = runtime.block_on(async {
+        match side {
+            Side::Sdk => sdk_read(&client(&url), &query).await,
+            Side::Base => {
+                let body = serde_json::to_vec(&query.to_raw()).expect("serialisable");
+                let plain = plain_client(client(&url).config().user_agent());
+                base_read(&plain, &url, &body).await
+            }
+        }
+    });
+    assert_eq!(count as usize, events / PAGE * PAGE);
 }
 
 /// Event `n` as Genesys writes one (every field the spec names, plausible lengths).
