@@ -117,10 +117,10 @@ impl<R: Send + 'static> Rows<R> {
 
     /// The next row, `Ok(None)` after the last one (and after an error), as
     /// `futures::TryStreamExt::try_next` does.
-    pub async fn try_next(&mut self) -> Result<Option<R>, Error> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
-            .await
-            .transpose()
+    pub fn try_next(&mut self) -> impl Future<Output = Result<Option<R>, Error>> + Send + '_ {
+        // Not an `async fn` around `poll_next`: each layer (its `Option<Result>`, the
+        // transpose, the async body's output) moved the row again, and rows are large.
+        std::future::poll_fn(move |cx| self.poll_row(cx))
     }
 
     /// Reads every remaining row into memory, as `futures::TryStreamExt::try_collect` does.
@@ -168,22 +168,18 @@ impl<R: Send + 'static> Rows<R> {
     }
 
     /// Ends the stream with `error`.
-    fn fail(&mut self, error: Error) -> Poll<Option<Result<R, Error>>> {
+    fn fail(&mut self, error: Error) -> Poll<Result<Option<R>, Error>> {
         self.done = true;
         self.next = None;
         self.in_flight = None;
         self.current = Vec::new().into_iter();
-        Poll::Ready(Some(Err(error)))
+        Poll::Ready(Err(error))
     }
-}
 
-impl<R> Unpin for Rows<R> {}
-
-impl<R: Send + 'static> Stream for Rows<R> {
-    type Item = Result<R, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+    /// The next row, fetching the next page when the current one is spent: the one body of
+    /// [`Rows::try_next`] and [`Stream::poll_next`].
+    fn poll_row(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<R>, Error>> {
+        let this = self;
         loop {
             if this.current.len() > 0 {
                 if this.max_rows.is_some_and(|max| this.rows >= max) {
@@ -195,16 +191,16 @@ impl<R: Send + 'static> Stream for Rows<R> {
                 }
                 if let Some(row) = this.current.next() {
                     this.rows += 1;
-                    return Poll::Ready(Some(Ok(row)));
+                    return Poll::Ready(Ok(Some(row)));
                 }
             }
             if this.done {
-                return Poll::Ready(None);
+                return Poll::Ready(Ok(None));
             }
             if this.in_flight.is_none() {
                 let Some(cursor) = &this.next else {
                     this.done = true;
-                    return Poll::Ready(None);
+                    return Poll::Ready(Ok(None));
                 };
                 if this.max_pages.is_some_and(|max| this.pages >= max) {
                     let limit = PagingLimit::Pages(this.pages);
@@ -225,6 +221,9 @@ impl<R: Send + 'static> Stream for Rows<R> {
                     );
                     return this.fail(Error::unusable_response(this.operation, what));
                 }
+                // The spent page's buffer goes before the next page arrives, not after: one
+                // page in memory at a time, and its space is there for the next to reuse.
+                this.current = Vec::new().into_iter();
                 this.in_flight = Some((this.fetch)(cursor.clone()));
             }
             let in_flight = this.in_flight.as_mut().expect("set above");
@@ -243,6 +242,16 @@ impl<R: Send + 'static> Stream for Rows<R> {
                 Err(error) => return this.fail(error),
             }
         }
+    }
+}
+
+impl<R> Unpin for Rows<R> {}
+
+impl<R: Send + 'static> Stream for Rows<R> {
+    type Item = Result<R, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_row(cx).map(Result::transpose)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
