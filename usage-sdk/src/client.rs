@@ -70,6 +70,7 @@ impl UsageClient {
                 tokens,
                 http,
                 throttle,
+                bodies: Default::default(),
             }),
         })
     }

@@ -137,7 +137,7 @@ impl ClientCredentialsFlow {
             .map_err(|source| transport_error(&self.token_url, source))?;
         let attempts = Attempts::default();
         let requested_at = config.clock.now();
-        let response = send(http, request, "oauth_token", config, &attempts, None)
+        let response = send(http, request, "oauth_token", config, &attempts, None, None)
             .await
             .map_err(|source| transport_error(&self.token_url, source))?;
         let status = response.status();

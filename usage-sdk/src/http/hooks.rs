@@ -69,6 +69,7 @@ impl ClientHooks<Session> for Client {
             &shared.config,
             session.attempts(),
             throttle,
+            Some(&shared.bodies),
         )
         .await?;
         let (Some(mut again), Some(rejected)) = (again, session.bearer()) else {
@@ -99,6 +100,7 @@ impl ClientHooks<Session> for Client {
             &shared.config,
             session.attempts(),
             throttle,
+            Some(&shared.bodies),
         )
         .await
     }

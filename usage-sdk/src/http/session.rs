@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::http::auth::TokenSource;
 use crate::http::config::Config;
 use crate::http::throttle::Throttle;
-use crate::http::transport::{AttemptRecord, Attempts};
+use crate::http::transport::{AttemptRecord, Attempts, BodyBuffer};
 use crate::model::secret::Bearer;
 
 /// What every request of a client (and its clones) shares.
@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
     /// The client's pacing under the rate limit (see [`crate::http::throttle`]), if on.
     pub(crate) throttle: Option<Arc<Throttle>>,
+    /// The memory of the last body read whole, reused by the next.
+    pub(crate) bodies: BodyBuffer,
 }
 
 /// The state a generated client made by `UsageClient::raw` carries:
