@@ -54,8 +54,9 @@ impl Attempts {
 /// of a few hundred KB, read into one buffer: a fresh buffer per page made the allocator hand
 /// back and fault in that much memory again on every page (about 150 page faults per page of
 /// 1,000 rows against 5 with the buffer reused, `USAGE_SDK_BENCH_ONLY="sdk 1000000"` on the
-/// stream benchmark under `/usr/bin/time`). A buffer still referenced elsewhere is left alone,
-/// and one grown past [`BodyBuffer::KEEP_AT_MOST`] is not kept. Per client, so it goes with it.
+/// stream benchmark under `/usr/bin/time`). A buffer still referenced elsewhere is left alone;
+/// one below [`BodyBuffer::KEEP_AT_LEAST`] or grown past [`BodyBuffer::KEEP_AT_MOST`] is not
+/// kept. Per client, so it goes with it.
 #[derive(Debug, Default)]
 pub(crate) struct BodyBuffer(Mutex<Option<Bytes>>);
 
@@ -80,8 +81,16 @@ impl BodyBuffer {
         }
     }
 
-    /// Keeps `body` (a reference: the caller reads it too) for the next [`BodyBuffer::take`].
+    /// The smallest body worth keeping: below it a fresh buffer costs less than holding one
+    /// (the allocator serves small sizes from memory it keeps anyway).
+    const KEEP_AT_LEAST: usize = 64 << 10;
+
+    /// Keeps `body` (a reference: the caller reads it too) for the next [`BodyBuffer::take`],
+    /// if it is large enough to be worth it.
     fn keep(&self, body: &Bytes) {
+        if body.len() < Self::KEEP_AT_LEAST {
+            return;
+        }
         *self
             .0
             .lock()
@@ -397,19 +406,27 @@ mod tests {
 
     #[test]
     fn the_next_body_reuses_the_last_ones_memory_once_nothing_else_holds_it() {
+        let page = |b: u8| vec![b; BodyBuffer::KEEP_AT_LEAST];
         let bodies = BodyBuffer::default();
-        let first = read_into(&bodies, &[b'a'; 1000]);
+        let first = read_into(&bodies, &page(b'a'));
         let address = first.as_ptr();
         // Still held by its reader: the next body gets memory of its own.
-        let second = read_into(&bodies, b"second");
+        let second = read_into(&bodies, &page(b'b'));
         assert_ne!(second.as_ptr(), address);
-        assert_eq!(&first[..3], b"aaa", "the first body is intact");
+        assert_eq!(first[..], page(b'a')[..], "the first body is intact");
         drop((first, second));
         // Released: the next body is read into the same memory, and holds only itself.
-        let second_address = read_into(&bodies, b"x").as_ptr();
+        let second_address = read_into(&bodies, &page(b'c')).as_ptr();
         let third = read_into(&bodies, b"third body");
         assert_eq!(third.as_ptr(), second_address);
         assert_eq!(&third[..], b"third body");
+    }
+
+    #[test]
+    fn a_small_body_is_not_kept() {
+        let bodies = BodyBuffer::default();
+        drop(read_into(&bodies, b"{}"));
+        assert_eq!(bodies.take().capacity(), 0);
     }
 
     #[test]
