@@ -18,6 +18,12 @@
 //!   in the order they asked, instead of all at once. Each admitted request shortens the
 //!   interval by 1/5000 (additive increase), so a rate learnt too low creeps up until the
 //!   next 429 re-learns it (down).
+//! - **Credit**: while the client waited, the server refilled. At the rate just learnt, the
+//!   wait since the 429 that set the gate holds `wait / interval` requests, never more than
+//!   the `k` the server admitted: that many start at once when the gate opens, and pacing
+//!   follows. A limit that refills whole during a `Retry-After` rounded up to seconds
+//!   (a bucket of 50 at 50 a second, say) is used again at once instead of never; one whose
+//!   `Retry-After` is exact gets a request or two.
 //!
 //! Only `Retry-After` is trusted: the `inin-ratelimit-*` headers were deprecated by Genesys
 //! in 2019 and removed in 2021 ("not always accurate ... applications should not rely on
@@ -72,6 +78,10 @@ struct State {
     admitted: u64,
     /// When the last request started.
     last_start: Option<Instant>,
+    /// When the 429 that set the gate arrived: the server admitted nothing from then on.
+    gated_at: Option<Instant>,
+    /// Requests that start at once, without a slot, since the gate opened (the credit).
+    credit: u64,
 }
 
 /// What [`Throttle::observe`] needs to know about the attempt it started.
@@ -92,6 +102,8 @@ impl Throttle {
                 cycle_start: None,
                 admitted: 0,
                 last_start: None,
+                gated_at: None,
+                credit: 0,
             }),
         }
     }
@@ -112,10 +124,16 @@ impl Throttle {
                 if let Some(gate) = state.gate {
                     (gate, None)
                 } else {
-                    let start = state.next_slot.map_or(now, |slot| slot.max(now));
-                    if let Some(interval) = state.interval {
-                        state.next_slot = Some(start + interval);
-                    }
+                    let start = if state.credit > 0 {
+                        state.credit -= 1;
+                        now
+                    } else {
+                        let start = state.next_slot.map_or(now, |slot| slot.max(now));
+                        if let Some(interval) = state.interval {
+                            state.next_slot = Some(start + interval);
+                        }
+                        start
+                    };
                     let idle = IDLE.max(state.interval.unwrap_or_default() * 2);
                     let restart = state.cycle_start.is_none_or(|s| start >= s + CYCLE_RESTART)
                         || state.last_start.is_none_or(|last| start >= last + idle);
@@ -157,7 +175,10 @@ impl Throttle {
             let Some(until) = now.checked_add(wait) else {
                 return;
             };
-            state.gate = Some(state.gate.map_or(until, |gate| gate.max(until)));
+            if state.gate.is_none_or(|gate| until > gate) {
+                state.gate = Some(until);
+                state.gated_at = Some(now);
+            }
         } else if ticket.cycle == state.cycle {
             state.admitted += 1;
             if let Some(interval) = state.interval {
@@ -175,7 +196,8 @@ impl State {
         let Some(gate) = self.gate.filter(|gate| *gate <= now) else {
             return;
         };
-        let span = gate.saturating_duration_since(self.cycle_start.unwrap_or(gate));
+        let cycle_start = self.cycle_start.unwrap_or(gate);
+        let span = gate.saturating_duration_since(cycle_start);
         // Nothing admitted is no evidence of a rate (the 429 may have come from elsewhere):
         // the gate alone then.
         self.interval = u32::try_from(self.admitted)
@@ -183,8 +205,21 @@ impl State {
             .filter(|admitted| *admitted > 0)
             .map(|admitted| span / admitted)
             .filter(|learnt| *learnt >= MIN_INTERVAL);
-        self.next_slot = Some(gate);
+        // The credit: what the server refilled during the wait, at the rate just learnt.
+        let waited = self.gated_at.map_or(Duration::ZERO, |at| {
+            gate.saturating_duration_since(at.max(cycle_start))
+        });
+        self.credit = self.interval.map_or(0, |interval| {
+            let fits = waited.as_nanos() / interval.as_nanos().max(1);
+            u64::try_from(fits).unwrap_or(u64::MAX).min(self.admitted)
+        });
+        // The first paced slot after the credit is the server's next refill.
+        self.next_slot = Some(match self.interval {
+            Some(interval) if self.credit > 0 => gate + interval,
+            _ => gate,
+        });
         self.gate = None;
+        self.gated_at = None;
         self.cycle += 1;
         self.cycle_start = Some(gate);
         self.admitted = 0;
@@ -255,12 +290,44 @@ mod tests {
         );
         let gate = clock.now() + Duration::from_secs(1);
         let mut starts = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..54 {
             throttle.acquire(&clock).await;
             starts.push(clock.now() - gate);
         }
         let ms: Vec<u128> = starts.iter().map(Duration::as_millis).collect();
-        assert_eq!(ms, [0, 20, 40, 60, 80]);
+        // The second waited refilled all 50 at 50 a second: they go at once, then one per
+        // 20 ms.
+        assert_eq!(ms[..50], [0; 50]);
+        assert_eq!(ms[50..], [20, 40, 60, 80]);
+    }
+
+    #[tokio::test]
+    async fn the_credit_at_a_gate_is_the_wait_at_the_learnt_rate_and_no_more() {
+        let clock = ManualClock::new();
+        let throttle = throttle();
+        // 50 admitted over 9 s, then a 429 asking for 1 s: 50 in 10 s, one per 200 ms, and
+        // the second waited holds 5 of them.
+        for _ in 0..50 {
+            let ticket = throttle.acquire(&clock).await;
+            throttle.observe(ticket, StatusCode::OK, None, clock.now());
+            clock.advance(Duration::from_millis(180));
+        }
+        let refused = throttle.acquire(&clock).await;
+        throttle.observe(
+            refused,
+            StatusCode::TOO_MANY_REQUESTS,
+            retry_after(1),
+            clock.now(),
+        );
+        let gate = clock.now() + Duration::from_secs(1);
+        let mut starts = Vec::new();
+        for _ in 0..7 {
+            throttle.acquire(&clock).await;
+            starts.push((clock.now() - gate).as_millis());
+        }
+        assert_eq!(starts, [0, 0, 0, 0, 0, 200, 400]);
+        // Never before the gate: Retry-After is honoured whatever the credit.
+        assert!(clock.sleeps().iter().sum::<Duration>() >= Duration::from_secs(1));
     }
 
     #[tokio::test]
