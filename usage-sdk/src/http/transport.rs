@@ -53,16 +53,20 @@ impl Attempts {
 /// The memory of the last body read whole, kept for the next one. A page of rows is a body
 /// of a few hundred KB, read into one buffer: a fresh buffer per page made the allocator hand
 /// back and fault in that much memory again on every page (about 150 page faults per page of
-/// 1,000 rows against 5 with the buffer reused, `USAGE_SDK_BENCH_ONLY="sdk 1000000"` on the
-/// stream benchmark under `/usr/bin/time`). A buffer still referenced elsewhere is left alone;
+/// 1,000 rows, against 4 to 9 with the buffer reused: `USAGE_SDK_BENCH_ONLY="sdk 1000000"` on
+/// the stream benchmark under `/usr/bin/time`). A buffer still referenced elsewhere is left alone;
 /// one below [`BodyBuffer::KEEP_AT_LEAST`] or grown past [`BodyBuffer::KEEP_AT_MOST`] is not
 /// kept. Per client, so it goes with it.
 #[derive(Debug, Default)]
 pub(crate) struct BodyBuffer(Mutex<Option<Bytes>>);
 
 impl BodyBuffer {
+    /// The smallest body worth keeping: below it a fresh buffer costs less than holding one
+    /// (the allocator serves small sizes from memory it keeps anyway).
+    const KEEP_AT_LEAST: usize = 64 << 10;
+
     /// The largest buffer kept between calls: one unusually large body is not held for the
-    /// life of the client.
+    /// life of the client. Also the most reserved ahead of a body on its Content-Length's word.
     const KEEP_AT_MOST: usize = 4 << 20;
 
     /// An empty buffer: the last body's memory if nothing else holds it any more.
@@ -80,10 +84,6 @@ impl BodyBuffer {
             _ => BytesMut::new(),
         }
     }
-
-    /// The smallest body worth keeping: below it a fresh buffer costs less than holding one
-    /// (the allocator serves small sizes from memory it keeps anyway).
-    const KEEP_AT_LEAST: usize = 64 << 10;
 
     /// Keeps `body` (a reference: the caller reads it too) for the next [`BodyBuffer::take`],
     /// if it is large enough to be worth it and small enough not to hold on to.
@@ -218,14 +218,15 @@ pub(crate) async fn send(
 }
 
 /// Reads the whole body of `response` (already size-limited) into a buffer of `bodies`, if
-/// given, and
-/// hands back an equivalent response holding it, for the generated client to read again at
-/// no cost.
+/// given, and hands back an equivalent response holding it, for the generated client to read
+/// again at no cost.
 async fn read_whole(response: Response, bodies: Option<&BodyBuffer>) -> reqwest::Result<Response> {
     use http_body_util::BodyExt;
     let url = response.url().clone();
-    // Within the size limit: limit_body refused a larger Content-Length before any reading.
-    let expected = response.content_length().unwrap_or(0) as usize;
+    // Room for the announced length, within reason: a server's word is not an allocation.
+    let expected = response.content_length().map_or(0, |length| {
+        length.min(BodyBuffer::KEEP_AT_MOST as u64) as usize
+    });
     let (parts, mut body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let mut buffer = bodies.map_or_else(BytesMut::new, BodyBuffer::take);
     buffer.reserve(expected);
