@@ -41,9 +41,10 @@ impl FromStr for UsageDate {
     type Err = Infallible;
 
     /// chrono's own parsers (`FromStr`), which its serde support uses: whatever the strict
-    /// type read before still reads the same way. The API's own forms are read first by
-    /// [`api_date`] and [`api_date_time`], which agree with chrono on every text they accept.
+    /// type read before still reads the same way.
     fn from_str(s: &str) -> Result<Self, Infallible> {
+        // The API's own forms first, read directly: they agree with chrono on every text
+        // they accept (a unit test below).
         Ok(if let Some(day) = api_date(s.as_bytes()) {
             Self::Day(day)
         } else if let Some(at) = api_date_time(s.as_bytes()) {
