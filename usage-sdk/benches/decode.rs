@@ -35,10 +35,7 @@ fn main() -> ExitCode {
 
 fn decode_only(side: Side, times: usize) {
     let json = large_result(ROWS);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     for _ in 0..times {
         let rows = match side {
             Side::Sdk => runtime.block_on(sdk_decode(&json)).results.len(),
@@ -115,10 +112,7 @@ async fn sdk_decode(json: &Bytes) -> ApiUsageQueryResult {
 
 fn bench_decode(rows: &mut Vec<Row>) {
     let json = large_result(ROWS);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let (mut sdk_times, mut base_times) = (Vec::new(), Vec::new());
     let (mut sdk_peak, mut base_peak) = (0, 0);
     for round in 0..9 {

@@ -52,10 +52,7 @@ fn main() -> ExitCode {
 
 fn events_only(side: Side, events: usize) {
     let url = server(events / PAGE);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let query = query();
     let (count, _, _) = runtime.block_on(async {
         match side {
@@ -262,10 +259,7 @@ fn child(spec: &str) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let events: u64 = events.trim().parse().expect("an event count");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let (count, _, _) = runtime.block_on(sdk_read(&client(base_url), &query()));
     assert_eq!(count, events, "the child read every event");
     println!(
@@ -295,10 +289,7 @@ fn bench_events(rows: &mut Vec<Row>) {
         .max(1);
     let big_url = server(BIG / PAGE);
     let small_url = server(SMALL / PAGE);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let query = query();
     let body = serde_json::to_vec(&query.to_raw()).expect("serialisable");
     let (mut sdk_rates, mut base_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());

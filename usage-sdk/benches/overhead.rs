@@ -90,10 +90,7 @@ fn bench_overhead(rows: &mut Vec<Row>, only: Option<(Side, usize)>) {
     });
     let base_url = format!("http://{addr}");
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let timed = runtime.block_on(async {
         let sdk = UsageClient::builder()
             .base_url(&base_url)

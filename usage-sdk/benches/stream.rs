@@ -54,10 +54,7 @@ fn main() -> ExitCode {
 
 fn stream_only(side: Side, rows: usize) {
     let url = stream_server(Arc::new(stream_row_blocks()), rows / STREAM_PAGE_ROWS);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let (count, _) = runtime.block_on(async {
         let query = stream_query();
         match side {
@@ -238,10 +235,7 @@ fn stream_child(spec: &str) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let rows: u64 = rows.parse().expect("a row count");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let hwm_before = status_kib("VmHWM:");
     let (live_before, allocs_before) =
         (LIVE.load(Ordering::Relaxed), ALLOCS.load(Ordering::Relaxed));
@@ -299,10 +293,7 @@ fn bench_stream(rows: &mut Vec<Row>) {
         mb(page_bytes * (BIG / STREAM_PAGE_ROWS))
     );
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = harness::current_thread_runtime();
     let query = stream_query();
     let body = serde_json::to_vec(&query.to_raw()).expect("serialisable");
     let (mut sdk_rates, mut base_rates) = (Vec::new(), Vec::new());

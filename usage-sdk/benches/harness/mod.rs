@@ -57,6 +57,15 @@ pub fn only() -> Option<(Side, usize)> {
     Some(only)
 }
 
+/// The single-threaded runtime every side of every benchmark (and the loopback servers) runs
+/// on, so that neither side gets more threads than the other.
+pub fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// Runs one benchmark, prints its table, and exits 1 when a target was missed.
 /// Arguments (`cargo bench` passes `--bench`) are ignored: one binary, one benchmark.
 pub fn run(bench: impl FnOnce(&mut Vec<Row>)) -> ExitCode {

@@ -62,10 +62,7 @@ where
 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = super::current_thread_runtime();
         runtime.block_on(async move {
             let addr = serve(handler).await;
             tx.send(addr).expect("the bench waits");
