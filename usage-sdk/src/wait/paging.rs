@@ -179,67 +179,66 @@ impl<R: Send + 'static> Rows<R> {
     /// The next row, fetching the next page when the current one is spent: the one body of
     /// [`Rows::try_next`] and [`Stream::poll_next`].
     fn poll_row(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<R>, Error>> {
-        let this = self;
         loop {
-            if this.current.len() > 0 {
-                if this.max_rows.is_some_and(|max| this.rows >= max) {
-                    let limit = PagingLimit::Rows(this.rows);
-                    return this.fail(Error::PagingLimitExceeded {
-                        operation: this.operation,
+            if self.current.len() > 0 {
+                if self.max_rows.is_some_and(|max| self.rows >= max) {
+                    let limit = PagingLimit::Rows(self.rows);
+                    return self.fail(Error::PagingLimitExceeded {
+                        operation: self.operation,
                         limit,
                     });
                 }
-                if let Some(row) = this.current.next() {
-                    this.rows += 1;
+                if let Some(row) = self.current.next() {
+                    self.rows += 1;
                     return Poll::Ready(Ok(Some(row)));
                 }
             }
-            if this.done {
+            if self.done {
                 return Poll::Ready(Ok(None));
             }
-            if this.in_flight.is_none() {
-                let Some(cursor) = &this.next else {
-                    this.done = true;
+            if self.in_flight.is_none() {
+                let Some(cursor) = &self.next else {
+                    self.done = true;
                     return Poll::Ready(Ok(None));
                 };
-                if this.max_pages.is_some_and(|max| this.pages >= max) {
-                    let limit = PagingLimit::Pages(this.pages);
-                    return this.fail(Error::PagingLimitExceeded {
-                        operation: this.operation,
+                if self.max_pages.is_some_and(|max| self.pages >= max) {
+                    let limit = PagingLimit::Pages(self.pages);
+                    return self.fail(Error::PagingLimitExceeded {
+                        operation: self.operation,
                         limit,
                     });
                 }
-                // Any cursor seen before in this result starts a cycle (the self-loop
+                // Any cursor seen before in self result starts a cycle (the self-loop
                 // `c1 → c1` and the longer `c1 → c0 → c1` alike): an error, not a silent end
                 // and not an endless read.
-                if !this.followed.insert(cursor.clone()) {
+                if !self.followed.insert(cursor.clone()) {
                     let what = format!(
                         "the cursor {:?} after page {} was already followed: the result's \
                          cursors form a cycle",
                         crate::model::error::snippet(cursor.as_bytes(), 100),
-                        this.pages
+                        self.pages
                     );
-                    return this.fail(Error::unusable_response(this.operation, what));
+                    return self.fail(Error::unusable_response(self.operation, what));
                 }
                 // The spent page's buffer goes before the next page arrives, not after: one
                 // page in memory at a time, and its space is there for the next to reuse.
-                this.current = Vec::new().into_iter();
-                this.in_flight = Some((this.fetch)(cursor.clone()));
+                self.current = Vec::new().into_iter();
+                self.in_flight = Some((self.fetch)(cursor.clone()));
             }
-            let in_flight = this.in_flight.as_mut().expect("set above");
+            let in_flight = self.in_flight.as_mut().expect("set above");
             let page = match in_flight.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(page) => page,
             };
-            this.in_flight = None;
+            self.in_flight = None;
             match page {
                 Ok(page) => {
-                    this.pages += 1;
+                    self.pages += 1;
                     // An empty page ends the result, whatever cursor it carries.
-                    this.next = page.next.filter(|_| !page.rows.is_empty());
-                    this.current = page.rows.into_iter();
+                    self.next = page.next.filter(|_| !page.rows.is_empty());
+                    self.current = page.rows.into_iter();
                 }
-                Err(error) => return this.fail(error),
+                Err(error) => return self.fail(error),
             }
         }
     }
