@@ -52,9 +52,9 @@ impl Attempts {
 
 /// The memory of the last body read whole, kept for the next one. A page of rows is a body
 /// of a few hundred KB, read into one buffer: a fresh buffer per page made the allocator hand
-/// back and fault in that much memory again on every page (about 150 page faults per page of
-/// 1,000 rows, against 4 to 9 with the buffer reused: `USAGE_SDK_BENCH_ONLY="sdk 1000000"` on
-/// the stream benchmark under `/usr/bin/time`). A buffer still referenced elsewhere is left alone;
+/// back and fault in that much memory again on every page (streaming 1,000 pages of 1,000
+/// rows, `USAGE_SDK_BENCH_ONLY="sdk 1000000"` on the stream benchmark under `/usr/bin/time`:
+/// 35k-146k minor page faults, 3.6k-8.6k with the buffer reused, ~3.3k of them start-up). A buffer still referenced elsewhere is left alone;
 /// one below [`BodyBuffer::KEEP_AT_LEAST`] or grown past [`BodyBuffer::KEEP_AT_MOST`] is not
 /// kept. Per client, so it goes with it.
 #[derive(Debug, Default)]
