@@ -62,7 +62,12 @@ where
 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = super::current_thread_runtime();
+        // Its own builder, not `super::current_thread_runtime()`: usage-report's benches
+        // include this file alone.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
         runtime.block_on(async move {
             let addr = serve(handler).await;
             tx.send(addr).expect("the bench waits");
