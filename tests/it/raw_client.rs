@@ -34,7 +34,7 @@ const LEGACY_INTERVAL: &str = "2020-01-01T00:00:00/2020-07-01T00:00:00";
 const RECENT_INTERVAL: &str = "2026-11-01T00:00:00Z/2026-11-08T00:00:00Z";
 
 /// What every operation sends: the bearer token exactly once, `Accept: application/json`, and
-/// no progenitor `api-version` header (removed by `ClientHooks::pre` in usage-sdk).
+/// no progenitor `api-version` header (usage-sdk-codegen generates the client without it).
 fn common_headers(when: When) -> When {
     when.header("authorization", BEARER)
         .header_count("authorization", ".*", 1)

@@ -2141,12 +2141,6 @@ Arguments:
         body: &'a types::ApiUsageOrganizationQuery,
     ) -> Result<ResponseValue<types::UsageExecutionResult>, Error<types::ErrorBody>> {
         let url = format!("{}/api/v2/usage/query", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2156,7 +2150,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_usage_query",
@@ -2222,12 +2215,6 @@ Arguments:
             "{}/api/v2/usage/query/{}/results", self.baseurl, encode_path(& execution_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2236,7 +2223,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_usage_query_execution_id_results",
@@ -2305,12 +2291,6 @@ Arguments:
             "{}/api/v2/oauth/clients/{}/usage/query", self.baseurl, encode_path(&
             client_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2320,7 +2300,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_oauth_client_usage_query",
@@ -2389,12 +2368,6 @@ Arguments:
             encode_path(& client_id.to_string()), encode_path(& execution_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2403,7 +2376,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_oauth_client_usage_query_result",
@@ -2472,12 +2444,6 @@ Arguments:
             "{}/api/v2/oauth/clients/{}/usage/summary", self.baseurl, encode_path(&
             client_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2487,7 +2453,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("days", &days))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_oauth_client_usage_summary",
@@ -2552,12 +2517,6 @@ Arguments:
         body: &'a types::ApiUsageSimpleSearch,
     ) -> Result<ResponseValue<types::UsageExecutionResult>, Error<types::ErrorBody>> {
         let url = format!("{}/api/v2/usage/simplesearch", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2567,7 +2526,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_usage_simplesearch",
@@ -2637,12 +2595,6 @@ Arguments:
             "{}/api/v2/usage/simplesearch/{}/results", self.baseurl, encode_path(&
             execution_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2653,7 +2605,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("after", &after))
             .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_usage_simplesearch_execution_id_results",
@@ -2720,12 +2671,6 @@ Arguments:
         Error<types::ErrorBody>,
     > {
         let url = format!("{}/api/v2/usage/aggregates/query/jobs", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2735,7 +2680,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_usage_aggregates_query_jobs",
@@ -2808,12 +2752,6 @@ Arguments:
             "{}/api/v2/usage/aggregates/query/jobs/{}", self.baseurl, encode_path(&
             job_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2824,7 +2762,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("after", &after))
             .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_usage_aggregates_query_job",
@@ -2897,12 +2834,6 @@ Arguments:
             "{}/api/v2/usage/client/{}/aggregates/query/jobs", self.baseurl,
             encode_path(& client_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -2912,7 +2843,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_usage_client_client_id_aggregates_query_jobs",
@@ -2987,12 +2917,6 @@ Arguments:
             "{}/api/v2/usage/client/{}/aggregates/query/jobs/{}", self.baseurl,
             encode_path(& client_id.to_string()), encode_path(& job_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3003,7 +2927,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("after", &after))
             .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_usage_client_client_id_aggregates_query_job",
@@ -3063,12 +2986,6 @@ Sends a `GET` request to `/api/v2/usage/events/definitions`
         &'a self,
     ) -> Result<ResponseValue<types::EventDefinitionListing>, Error<types::ErrorBody>> {
         let url = format!("{}/api/v2/usage/events/definitions", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3077,7 +2994,6 @@ Sends a `GET` request to `/api/v2/usage/events/definitions`
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_usage_events_definitions",
@@ -3142,12 +3058,6 @@ Arguments:
             "{}/api/v2/usage/events/definitions/{}", self.baseurl, encode_path(&
             event_definition_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3156,7 +3066,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_usage_events_definition",
@@ -3224,12 +3133,6 @@ Arguments:
         body: &'a types::EventQueryRequest,
     ) -> Result<ResponseValue<types::EventQueryResponse>, Error<types::ErrorBody>> {
         let url = format!("{}/api/v2/usage/events/query", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3242,7 +3145,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("after", &after))
             .query(&progenitor_client::QueryParam::new("before", &before))
             .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_usage_events_query",
@@ -3304,12 +3206,6 @@ Arguments:
         body: &'a types::EventAggregatesQueryRequest,
     ) -> Result<ResponseValue<types::EventAggregatesResponse>, Error<types::ErrorBody>> {
         let url = format!("{}/api/v2/usage/events/aggregates/query", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3319,7 +3215,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "post_usage_events_aggregates_query",

@@ -4,15 +4,12 @@
 //! token. What the attempts saw stays in the client's [`Session`] for error mapping.
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderName};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 
 use crate::http::raw::Client;
 use crate::http::session::Session;
 use crate::http::transport::send;
-
-/// Parsed once, not on every request.
-static API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 impl ClientHooks<Session> for Client {
     async fn pre<E>(
@@ -26,9 +23,6 @@ impl ClientHooks<Session> for Client {
             request.url().path(),
         )
         .map_err(progenitor_client::Error::InvalidRequest)?;
-        // progenitor sends `api-version: <info.version>` on every request; Genesys does not
-        // define that header and the official SDKs never send it.
-        request.headers_mut().remove(&API_VERSION);
         let session = self.inner();
         let bearer = match session.given_bearer() {
             Some(bearer) => bearer,
