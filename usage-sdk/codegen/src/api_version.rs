@@ -45,8 +45,7 @@ fn drop_from_body(body: &mut syn::Block) {
     let other_uses = body
         .stmts
         .iter()
-        .filter(|stmt| mentions(stmt) && !declares_map(stmt))
-        .filter(|stmt| !matches!(stmt, syn::Stmt::Local(_)) || !passes_map_only(stmt))
+        .filter(|stmt| mentions(stmt) && !declares_map(stmt) && !passes_map_only(stmt))
         .count();
     if other_uses > 0 {
         return;
