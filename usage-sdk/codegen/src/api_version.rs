@@ -2,7 +2,7 @@
 //! (method.rs, unconditionally). Genesys does not define that header and the official SDKs
 //! never send it, so each generated method is rewritten without it, and without the header
 //! map progenitor builds only for it. usage-sdk's hooks used to remove the header from each
-//! request instead, after the map had been built, merged and searched: 1.7% of the overhead
+//! request instead, after the map had been built, merged and searched: 1.8% of the overhead
 //! benchmark's cycle by instructions and cache misses, 1.166x to 1.144x the baseline in time
 //! (the runs and their commands: usage-sdk/benches/HISTORY.md, 2026-12-04, third session).
 
